@@ -1,0 +1,194 @@
+"""The run loop: config -> samples -> requests -> completions -> scored records in the store.
+
+Everything that can be bad input is checked before the run folder is created, so a refused run
+writes nothing. Every request becomes exactly one record, successful or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lc_bench.config import RunConfig
+from lc_bench.errors import UsageError
+from lc_bench.lengths import check_context_window
+from lc_bench.manifest import build_manifest
+from lc_bench.models import ModelRef, context_window, resolve_model
+from lc_bench.registry import RUNNERS, TASKS
+from lc_bench.runners.base import RunnerContext, parse_options
+from lc_bench.schema import GenerationParams, Record, Request, Sample
+from lc_bench.store import RunStore, check_writable
+from lc_bench.tasks.base import BuildContext, Task, make_task
+from lc_bench.tokenizers import ModelTokenizer, load_tokenizer
+
+PROMPT_EXCERPT = 400
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    total: int
+    skipped: int
+    generated: int
+    errors: int
+    wall_s: float
+
+
+class Progress:
+    """Progress hooks; the CLI plugs in a rich progress bar, the library default is silent."""
+
+    def start(self, total: int, already_done: int) -> None: ...
+
+    def advance(self, record: Record) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def sample_key(sample: Sample, runner_identity: dict[str, Any], params: GenerationParams) -> str:
+    """The resume key: a hash of everything that decides a record's output."""
+    payload = {
+        "sample": sample.model_dump(mode="json", exclude={"metadata"}),
+        "runner": runner_identity,
+        "generation": params.model_dump(mode="json"),
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def default_run_name(model: ModelRef, runner: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.name).strip("-") or "model"
+    return f"{slug}__{runner}"
+
+
+def build_samples(tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig) -> list[Sample]:
+    context = BuildContext(
+        tokenizer=tokenizer,
+        lengths=tuple(config.lengths),
+        depths=tuple(config.depths),
+        samples_per_cell=config.samples_per_cell,
+        seed=config.seed,
+        max_new_tokens=config.max_new_tokens,
+    )
+    samples: list[Sample] = []
+    for task in tasks:
+        samples.extend(task.build(context))
+    return samples
+
+
+def make_record(
+    sample: Sample, completion: Any, task: Task, key: str, model: str, runner: str, tokenizer: ModelTokenizer
+) -> Record:
+    prompt = tokenizer.render(sample.messages, sample.use_chat_template, sample.answer_prefix)
+    scores = {} if completion.error else task.score(completion.text, sample.references, sample.metadata)
+    return Record(
+        key=key,
+        task=sample.task,
+        sample_id=sample.sample_id,
+        model=model,
+        runner=runner,
+        target_length=sample.target_length,
+        input_tokens=sample.input_tokens,
+        template_overhead=sample.template_overhead,
+        max_new_tokens=sample.max_new_tokens,
+        depth=sample.depth,
+        needle_token_position=sample.needle_token_position,
+        truncated=sample.truncated,
+        references=sample.references,
+        prompt_sha256=hashlib.sha256(prompt.encode("utf-8")).hexdigest(),
+        prompt_head=prompt[:PROMPT_EXCERPT],
+        prompt_tail=prompt[-PROMPT_EXCERPT:],
+        metadata=sample.metadata,
+        completion=completion,
+        scores=scores,
+        primary_metric=task.primary_metric,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def run_evaluation(config: RunConfig, progress: Progress | None = None, runner_factory: Callable | None = None) -> RunSummary:
+    """Run (or resume) an evaluation; raises UsageError before writing anything on bad input."""
+    progress = progress or Progress()
+    started = time.perf_counter()
+    task_classes = [TASKS.get(name) for name in config.tasks]
+    runner_class = RUNNERS.get(config.runner)
+    options = parse_options(runner_class, config.runner_options)
+    tasks = [make_task(cls, config.task_params.get(cls.name)) for cls in task_classes]
+    unknown = set(config.task_params) - {cls.name for cls in task_classes}
+    if unknown:
+        raise UsageError(f"parameters given for tasks not in the run: {', '.join(sorted(unknown))}")
+    model = resolve_model(config.model)
+    tokenizer = load_tokenizer(model)
+    window = context_window(model)
+    check_context_window(list(config.lengths), window, model.name)
+    run_dir = config.out_dir / (config.run_name or default_run_name(model, config.runner))
+    check_writable(run_dir)
+    samples = build_samples(tasks, tokenizer, config)
+
+    runner = (runner_factory or runner_class)(RunnerContext(model=model, tokenizer=tokenizer), options)
+    try:
+        return _run(config, progress, started, tasks, model, tokenizer, window, run_dir, samples, runner)
+    finally:
+        runner.close()
+
+
+def _run(config, progress, started, tasks, model, tokenizer, window, run_dir, samples, runner) -> RunSummary:  # noqa: ANN001
+    params = GenerationParams(temperature=config.temperature, seed=config.seed)
+    identity = runner.identity()
+    by_task = {task.name: task for task in tasks}
+    keyed = {sample_key(sample, identity, params): sample for sample in samples}
+    manifest = build_manifest(config, model, runner.name, identity, tokenizer, window)
+    manifest.run_name = run_dir.name
+    store = RunStore(run_dir)
+    manifest = store.open(manifest)
+    errors = generated = 0
+    try:
+        done = store.done_keys() & keyed.keys()
+        pending = [key for key in keyed if key not in done]
+        progress.start(len(keyed), len(done))
+        requests = [
+            Request(
+                key=key,
+                messages=keyed[key].messages,
+                use_chat_template=keyed[key].use_chat_template,
+                answer_prefix=keyed[key].answer_prefix,
+                max_new_tokens=keyed[key].max_new_tokens,
+                stop=keyed[key].stop,
+                params=params,
+            )
+            for key in pending
+        ]
+        for completion in runner.generate(requests):
+            sample = keyed[completion.key]
+            record = make_record(
+                sample, completion, by_task[sample.task], completion.key, model.name, runner.name, tokenizer
+            )
+            store.append(record)
+            generated += 1
+            errors += completion.error is not None
+            progress.advance(record)
+    finally:
+        progress.stop()
+        invocation = manifest.invocations[-1]
+        invocation.update(
+            ended=datetime.now(UTC).isoformat(timespec="seconds"),
+            generated=generated,
+            errors=errors,
+            torn_bytes_moved=store.torn_bytes,
+        )
+        manifest.ended = invocation["ended"]
+        store.close(manifest)
+    return RunSummary(
+        run_dir=run_dir,
+        total=len(keyed),
+        skipped=len(keyed) - len(requests),
+        generated=generated,
+        errors=errors,
+        wall_s=time.perf_counter() - started,
+    )

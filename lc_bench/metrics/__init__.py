@@ -1,0 +1,1 @@
+"""Per-sample scorers and the aggregation that turns records into leaderboards."""

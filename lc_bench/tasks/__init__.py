@@ -1,0 +1,1 @@
+"""Task families. Each module registers its tasks with `lc_bench.registry.TASKS`."""

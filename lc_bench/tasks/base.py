@@ -1,0 +1,70 @@
+"""The Task protocol: a sample generator plus a scorer. A task never calls a model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from lc_bench.tokenizers import ModelTokenizer
+
+
+class TaskParams(BaseModel):
+    """Base for each task's parameters: typed, and unknown keys are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a task needs to build samples: the model's tokenizer and the grid to fill."""
+
+    tokenizer: ModelTokenizer
+    lengths: tuple[int, ...]
+    depths: tuple[float, ...]
+    samples_per_cell: int
+    seed: int
+    max_new_tokens: int | None = None
+
+
+class Task(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    params_model: ClassVar[type[TaskParams]]
+    primary_metric: ClassVar[str]
+    default_max_new_tokens: ClassVar[int]
+    params: TaskParams
+
+    def build(self, context: BuildContext) -> list[Any]:
+        """Samples for every cell of the grid, deterministic for a given seed and tokenizer."""
+        ...
+
+    def score(self, output: str, references: Sequence[str], metadata: dict[str, Any]) -> dict[str, float]:
+        """Named per-sample scores; the primary one is `primary_metric`."""
+        ...
+
+
+def make_task(task_class: type, params: dict[str, Any] | None) -> Task:
+    """Instantiate a registered task class with validated parameters."""
+    from pydantic import ValidationError
+
+    from lc_bench.errors import UsageError
+
+    try:
+        validated = task_class.params_model(**(params or {}))
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "params"
+        raise UsageError(f"task {task_class.name}: {where}: {problem['msg']}") from None
+    return task_class(validated)
+
+
+def describe_params(task_class: type) -> list[tuple[str, str, str]]:
+    """(name, type, default) per parameter, for `lc-bench tasks`."""
+    rows = []
+    for name, field in task_class.params_model.model_fields.items():
+        annotation = getattr(field.annotation, "__name__", None) or str(field.annotation)
+        rows.append((name, annotation.replace("typing.", ""), repr(field.default)))
+    return rows

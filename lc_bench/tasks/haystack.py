@@ -1,0 +1,129 @@
+"""Haystack text sources and their token-space view.
+
+A haystack is tokenized once per tokenizer; samples are cut from it in token space, and
+sentence boundaries are kept as token indices so needles land between sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lc_bench.errors import UsageError
+from lc_bench.tokenizers import ModelTokenizer
+
+NOISE_SENTENCES = (
+    "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+
+
+def default_essays() -> str:
+    """The project's own prose (six essays, ~6,000 words), shipped inside the package."""
+    folder = resources.files("lc_bench") / "data" / "essays"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".txt"))
+    return "\n\n".join((folder / name).read_text(encoding="utf-8").strip() for name in names)
+
+
+def load_corpus(source: str) -> str:
+    """Text for a haystack source: "essay", "noise", a folder of .txt files, FILE.jsonl:FIELD,
+    a .txt file, or hf:DATASET_ID[:FIELD] (loaded through `datasets`)."""
+    if source == "essay":
+        return default_essays()
+    if source == "noise":
+        return " ".join([NOISE_SENTENCES] * 200)
+    if source.startswith("hf:"):
+        return _load_hf_corpus(source[3:])
+    path_text, _, field = source.partition(".jsonl:")
+    if field:
+        return _load_jsonl(Path(path_text + ".jsonl"), field)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        files = sorted(path.glob("*.txt"))
+        if not files:
+            raise UsageError(f"haystack folder {source} holds no .txt files")
+        return "\n\n".join(f.read_text(encoding="utf-8").strip() for f in files)
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    raise UsageError(
+        f"haystack {source!r} not found: use essay, noise, a folder of .txt, FILE.jsonl:FIELD or hf:ID"
+    )
+
+
+def _load_jsonl(path: Path, field: str) -> str:
+    if not path.exists():
+        raise UsageError(f"haystack file {path} not found")
+    texts = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise UsageError(f"{path}:{number} is not valid JSON") from None
+        if field not in row:
+            raise UsageError(f"{path}:{number} has no field {field!r}")
+        texts.append(str(row[field]).strip())
+    return "\n\n".join(texts)
+
+
+def _load_hf_corpus(spec: str) -> str:
+    dataset_id, _, field = spec.partition(":")
+    from datasets import load_dataset
+
+    try:
+        dataset = load_dataset(dataset_id, split="train")
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"cannot load dataset {dataset_id}: {str(exc).splitlines()[0]}") from None
+    field = field or "text"
+    if field not in dataset.column_names:
+        raise UsageError(f"dataset {dataset_id} has no column {field!r}")
+    return "\n\n".join(str(text).strip() for text in dataset[field])
+
+
+@dataclass(frozen=True)
+class TokenHaystack:
+    """A corpus in token space: ids plus the token indices where sentences start."""
+
+    ids: tuple[int, ...]
+    sentence_starts: tuple[int, ...]
+    repeats: int
+
+    def boundary_near(self, position: int, limit: int) -> int:
+        """The sentence start closest to `position` within [0, limit] (0 and limit count too)."""
+        index = bisect_left(self.sentence_starts, position)
+        candidates = [0, limit]
+        for i in (index - 1, index):
+            if 0 <= i < len(self.sentence_starts) and self.sentence_starts[i] <= limit:
+                candidates.append(self.sentence_starts[i])
+        return min(candidates, key=lambda c: (abs(c - position), c))
+
+
+def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, repeat: bool) -> TokenHaystack:
+    """Tokenize `text`, repeated (separated by a blank line) until it holds `min_tokens` tokens."""
+    base = _tokenize_with_sentences(tokenizer, text)
+    if len(base.ids) >= min_tokens:
+        return base
+    if not repeat:
+        raise UsageError(
+            f"haystack has {len(base.ids)} tokens, fewer than the {min_tokens} needed, "
+            "and repetition is disabled"
+        )
+    copies = -(-min_tokens // max(1, len(base.ids))) + 1
+    repeated = _tokenize_with_sentences(tokenizer, "\n\n".join([text] * copies))
+    return TokenHaystack(repeated.ids, repeated.sentence_starts, copies)
+
+
+@lru_cache(maxsize=16)
+def _tokenize_with_sentences(tokenizer: ModelTokenizer, text: str) -> TokenHaystack:
+    encoding = tokenizer.hf(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = tuple(encoding["input_ids"])
+    token_starts = [start for start, _ in encoding["offset_mapping"]]
+    char_starts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    starts = sorted({bisect_left(token_starts, c) for c in char_starts if c < len(text)})
+    return TokenHaystack(ids=ids, sentence_starts=tuple(s for s in starts if 0 < s < len(ids)), repeats=1)
