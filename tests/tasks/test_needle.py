@@ -1,0 +1,94 @@
+import pytest
+
+from lc_bench.errors import UsageError
+from lc_bench.lengths import input_budget
+from lc_bench.tasks.base import BuildContext, make_task
+from lc_bench.tasks.needle import SingleNeedle
+
+
+def build(tokenizer, lengths=(1024, 4096), depths=(0.0, 50.0, 100.0), n=1, seed=0, **params):
+    task = make_task(SingleNeedle, params)
+    return task, task.build(BuildContext(tokenizer, tuple(lengths), tuple(depths), n, seed))
+
+
+def test_prompts_hit_the_budget_exactly(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, lengths=(1024, 3000, 8192, 16384), depths=(0, 37.5, 100), n=2)
+    assert len(samples) == 4 * 3 * 2
+    for sample in samples:
+        budget = input_budget(sample.target_length, sample.max_new_tokens)
+        measured = tiny_tokenizer.count(sample.messages, sample.use_chat_template, sample.answer_prefix)
+        assert measured == sample.input_tokens
+        assert budget - 2 <= measured <= budget
+
+
+def test_needle_sits_between_sentences_at_the_requested_depth(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, lengths=(8192,), depths=(0, 25, 50, 75, 100))
+    positions = []
+    for sample in samples:
+        content = sample.messages[0].content
+        value = sample.references[0]
+        needle = f"One of the special magic numbers for {sample.metadata['key']} is: {value}."
+        assert content.count(needle) == 1
+        before = content[: content.index(needle)].rstrip()
+        assert before.endswith((".", "!", "?", "afterwards.")) or sample.depth == 0
+        assert abs(sample.metadata["actual_depth"] - sample.depth) < 3
+        positions.append(sample.needle_token_position)
+    assert positions == sorted(positions)
+    rendered = tiny_tokenizer.render(samples[2].messages, answer_prefix=samples[2].answer_prefix)
+    ids, offsets = tiny_tokenizer.encode_rendered(rendered)
+    needle_at = offsets[samples[2].needle_token_position]
+    assert "One of the special magic" in rendered[needle_at - 2 : needle_at + 30]
+
+
+def test_same_seed_same_bytes_other_seed_other_needles(tiny_tokenizer):
+    _, first = build(tiny_tokenizer, seed=7)
+    _, second = build(tiny_tokenizer, seed=7)
+    _, third = build(tiny_tokenizer, seed=8)
+    as_bytes = [s.model_dump_json().encode() for s in first]
+    assert as_bytes == [s.model_dump_json().encode() for s in second]
+    assert [s.references for s in first] != [s.references for s in third]
+
+
+def test_answer_prefix_can_be_turned_off(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, lengths=(1024,), depths=(50,), answer_prefix=False)
+    assert samples[0].answer_prefix == ""
+    _, with_prefix = build(tiny_tokenizer, lengths=(1024,), depths=(50,))
+    assert with_prefix[0].answer_prefix.startswith("The special magic number for")
+
+
+def test_value_types_and_noise_haystack(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, lengths=(2048,), depths=(50,), value_type="uuids", haystack="noise")
+    assert len(samples[0].references[0]) == 36
+    assert "The grass is green." in samples[0].messages[0].content
+
+
+def test_scoring_uses_ruler_semantics(tiny_tokenizer):
+    task, samples = build(tiny_tokenizer, lengths=(1024,), depths=(50,))
+    value = samples[0].references[0]
+    assert task.score(f" {value}.", samples[0].references, {}) == {
+        "string_match_all": 100.0,
+        "string_match_part": 100.0,
+    }
+    assert task.score("no idea", samples[0].references, {})["string_match_all"] == 0.0
+
+
+def test_short_corpus_without_repetition_is_refused(tiny_tokenizer, tmp_path):
+    (tmp_path / "a.txt").write_text("Only a few words here. Not enough for a long prompt.")
+    with pytest.raises(UsageError, match="repetition is disabled"):
+        build(tiny_tokenizer, lengths=(4096,), haystack=str(tmp_path), repeat_haystack=False)
+    _, samples = build(tiny_tokenizer, lengths=(4096,), depths=(50,), haystack=str(tmp_path))
+    assert samples[0].metadata["haystack_repeats"] > 1
+
+
+def test_unknown_parameter_is_refused():
+    with pytest.raises(UsageError, match="niah_single: colour"):
+        make_task(SingleNeedle, {"colour": "red"})
+
+
+def test_jsonl_haystack(tiny_tokenizer, tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"body": "Alpha beta gamma. Delta epsilon."}\n{"body": "Zeta eta theta."}\n')
+    _, samples = build(tiny_tokenizer, lengths=(1024,), depths=(50,), haystack=f"{path}:body")
+    assert "Delta epsilon." in samples[0].messages[0].content
+    with pytest.raises(UsageError, match="no field 'text'"):
+        build(tiny_tokenizer, lengths=(1024,), depths=(50,), haystack=f"{path}:text")
