@@ -34,7 +34,11 @@ class _ScriptedRunner:
         self._count = 0
 
     def identity(self) -> dict[str, Any]:
-        return {"runner": self.name, "model": self.context.model.name, **public_options(self.options)}
+        # delay and failures simulate infrastructure (like an API outage), not the model's output
+        options = public_options(self.options)
+        options.pop("delay_s", None)
+        options.pop("fail_every", None)
+        return {"runner": self.name, "model": self.context.model.name, **options}
 
     def reply(self, request: Request) -> str:
         raise NotImplementedError

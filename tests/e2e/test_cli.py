@@ -1,0 +1,130 @@
+"""The `lc-bench` command end to end, in real subprocesses, on the tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+LC_BENCH = [sys.executable, "-m", "lc_bench.cli"]
+
+
+def lc_bench(*args: str, check_rc: int | None = 0, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([*LC_BENCH, *args], capture_output=True, text=True, timeout=600, **kwargs)
+    if check_rc is not None:
+        assert result.returncode == check_rc, result.stderr + result.stdout
+    return result
+
+
+def records(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single"),
+        (["--runner", "vlm"], "unknown runner 'vlm'"),
+        (["--lengths", "4x"], "malformed length '4x'"),
+        (["--lengths", "64k"], "exceeds the context window"),
+        (["--model", "/no/such/model"], "model path not found: /no/such/model"),
+        (["--depths", "150"], "depth '150' is outside 0-100"),
+        (["--runner-opt", "colour=red"], "option colour"),
+        (["--task-opt", "niah_single.haystack=/no/corpus"], "haystack '/no/corpus' not found"),
+        (["--samples", "0"], "--samples must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny_model_dir, tmp_path, args, message):
+    out = tmp_path / "results"
+    max_positions = ["--model", str(tiny_model_dir)] if "--model" not in args else []
+    if "64k" in args:
+        max_positions = ["--model", str(tiny_model_dir)]  # tiny window is 32k
+    result = lc_bench("run", "--runner", "echo", *max_positions, *args, "--out", str(out), check_rc=2)
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_unwritable_output_dir(tiny_model_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = lc_bench("run", "--runner", "echo", "--model", str(tiny_model_dir), "--out", str(blocker), check_rc=2)
+    assert "not a directory" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_run_then_leaderboard(tiny_model_dir, tmp_path):
+    out = tmp_path / "results"
+    result = lc_bench(
+        "run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k,2k",
+        "--depths", "0:100:3", "--samples", "2", "--out", str(out), "--name", "r",
+    )
+    run_dir = out / "r"
+    rows = records(run_dir)
+    assert len(rows) == 2 * 3 * 2
+    assert {r["target_length"] for r in rows} == {1024, 2048}
+    assert all(r["scores"]["string_match_all"] == 100.0 for r in rows)
+    assert "| tiny-llama0 | niah_single | 100.0 | 100.0 | 100.0 | 12 | 0 | 0 |" in result.stdout
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["model"] == "tiny-llama0" and manifest["seed"] == 0
+    assert manifest["chat_template_sha256"] and manifest["ended"]
+    assert "transformers" in manifest["package_versions"]
+    board = lc_bench("leaderboard", str(run_dir))
+    assert board.stdout == (run_dir / "leaderboard.md").read_text()
+
+
+def test_errors_are_recorded_counted_and_exit_1_then_retried(tiny_model_dir, tmp_path):
+    out = tmp_path / "results"
+    args = ["run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k",
+            "--depths", "0,25,50,75", "--out", str(out), "--name", "r"]
+    first = lc_bench(*args, "--runner-opt", "fail_every=2", check_rc=1)
+    assert "2 errors" in first.stdout
+    rows = records(out / "r")
+    assert len(rows) == 4 and sum(r["completion"]["error"] is not None for r in rows) == 2
+    assert "| 100.0 | 100.0 | 4 | 2 | 0 |" in first.stdout  # 4 samples, 2 of them errors
+    second = lc_bench(*args)  # like an API outage that has passed: only the failures rerun
+    assert "2 already recorded, 2 generated, 0 errors" in second.stdout
+    assert "| 100.0 | 100.0 | 4 | 0 | 0 |" in second.stdout
+    assert len(records(out / "r")) == 6  # append-only: the failed attempts stay on disk
+
+
+def test_same_command_resumes_without_regenerating(tiny_model_dir, tmp_path):
+    out = tmp_path / "results"
+    args = ["run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k", "--out", str(out)]
+    lc_bench(*args)
+    again = lc_bench(*args)
+    assert "3 already recorded, 0 generated" in again.stdout
+    more = lc_bench(*args[:-2], "--depths", "0,50,100,25", "--out", str(out))
+    assert "3 already recorded, 1 generated" in more.stdout
+
+
+def test_kill_mid_run_then_resume_loses_and_duplicates_nothing(tiny_model_dir, tmp_path):
+    out = tmp_path / "results"
+    args = [*LC_BENCH, "run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k,2k",
+            "--depths", "0:100:10", "--samples", "2", "--runner-opt", "delay_s=0.05",
+            "--out", str(out), "--name", "r"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = out / "r" / "records.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if path.exists() and path.read_text().count("\n") >= 5:
+            break
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = path.read_text().count("\n")
+    assert 5 <= killed_at < 40
+    with path.open("a") as handle:  # as if the kill had landed mid-write
+        handle.write('{"key": "torn')
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = records(out / "r")
+    keys = [r["key"] for r in rows]
+    assert len(keys) == len(set(keys)) == 40
+    assert f"{killed_at} already recorded, {40 - killed_at} generated" in result.stdout
+    assert (out / "r" / "records.torn").exists()
