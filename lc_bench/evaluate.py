@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from lc_bench.manifest import build_manifest
 from lc_bench.models import ModelRef, context_window, resolve_model
 from lc_bench.registry import RUNNERS, TASKS
 from lc_bench.runners.base import RunnerContext, parse_options
-from lc_bench.schema import GenerationParams, Record, Request, Sample
+from lc_bench.schema import Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, Task, make_task
 from lc_bench.tokenizers import ModelTokenizer, load_tokenizer
@@ -83,12 +82,12 @@ def build_samples(tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfi
 
 
 def make_record(
-    sample: Sample, completion: Any, task: Task, key: str, model: str, runner: str, tokenizer: ModelTokenizer
+    sample: Sample, completion: Completion, task: Task, model: str, runner: str, tokenizer: ModelTokenizer
 ) -> Record:
     prompt = tokenizer.render(sample.messages, sample.use_chat_template, sample.answer_prefix)
     scores = {} if completion.error else task.score(completion.text, sample.references, sample.metadata)
     return Record(
-        key=key,
+        key=completion.key,
         task=sample.task,
         sample_id=sample.sample_id,
         model=model,
@@ -112,63 +111,74 @@ def make_record(
     )
 
 
-def run_evaluation(config: RunConfig, progress: Progress | None = None, runner_factory: Callable | None = None) -> RunSummary:
-    """Run (or resume) an evaluation; raises UsageError before writing anything on bad input."""
-    progress = progress or Progress()
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything validated before the run folder is touched."""
+
+    config: RunConfig
+    tasks: dict[str, Task]
+    model: ModelRef
+    tokenizer: ModelTokenizer
+    window: int | None
+    run_dir: Path
+    samples: list[Sample]
+
+
+def prepare_run(config: RunConfig) -> tuple[PreparedRun, type, Any]:
+    """Validate names, options, model, lengths and output dir, and build the samples.
+
+    Raises UsageError on any bad input; writes nothing.
+    """
     task_classes = [TASKS.get(name) for name in config.tasks]
     runner_class = RUNNERS.get(config.runner)
     options = parse_options(runner_class, config.runner_options)
-    tasks = [make_task(cls, config.task_params.get(cls.name)) for cls in task_classes]
     unknown = set(config.task_params) - {cls.name for cls in task_classes}
     if unknown:
         raise UsageError(f"parameters given for tasks not in the run: {', '.join(sorted(unknown))}")
+    tasks = {cls.name: make_task(cls, config.task_params.get(cls.name)) for cls in task_classes}
     model = resolve_model(config.model)
     tokenizer = load_tokenizer(model)
     window = context_window(model)
     check_context_window(list(config.lengths), window, model.name)
     run_dir = config.out_dir / (config.run_name or default_run_name(model, config.runner))
     check_writable(run_dir)
-    samples = build_samples(tasks, tokenizer, config)
+    samples = build_samples(list(tasks.values()), tokenizer, config)
+    prepared = PreparedRun(config, tasks, model, tokenizer, window, run_dir, samples)
+    return prepared, runner_class, options
 
-    runner = (runner_factory or runner_class)(RunnerContext(model=model, tokenizer=tokenizer), options)
+
+def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSummary:
+    """Run (or resume) an evaluation; raises UsageError before writing anything on bad input."""
+    started = time.perf_counter()
+    prepared, runner_class, options = prepare_run(config)
+    runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
     try:
-        return _run(config, progress, started, tasks, model, tokenizer, window, run_dir, samples, runner)
+        return execute(prepared, runner, progress or Progress(), started)
     finally:
         runner.close()
 
 
-def _run(config, progress, started, tasks, model, tokenizer, window, run_dir, samples, runner) -> RunSummary:  # noqa: ANN001
+def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: float) -> RunSummary:
+    """Generate every sample not yet recorded and append one scored record per completion."""
+    config = prepared.config
     params = GenerationParams(temperature=config.temperature, seed=config.seed)
     identity = runner.identity()
-    by_task = {task.name: task for task in tasks}
-    keyed = {sample_key(sample, identity, params): sample for sample in samples}
-    manifest = build_manifest(config, model, runner.name, identity, tokenizer, window)
-    manifest.run_name = run_dir.name
-    store = RunStore(run_dir)
+    keyed = {sample_key(sample, identity, params): sample for sample in prepared.samples}
+    manifest = build_manifest(config, prepared.model, runner.name, identity, prepared.tokenizer, prepared.window)
+    manifest.run_name = prepared.run_dir.name
+    store = RunStore(prepared.run_dir)
     manifest = store.open(manifest)
-    errors = generated = 0
+    errors = generated = pending_count = 0
     try:
         done = store.done_keys() & keyed.keys()
         pending = [key for key in keyed if key not in done]
+        pending_count = len(pending)
         progress.start(len(keyed), len(done))
-        requests = [
-            Request(
-                key=key,
-                messages=keyed[key].messages,
-                use_chat_template=keyed[key].use_chat_template,
-                answer_prefix=keyed[key].answer_prefix,
-                max_new_tokens=keyed[key].max_new_tokens,
-                stop=keyed[key].stop,
-                params=params,
-            )
-            for key in pending
-        ]
+        requests = [to_request(key, keyed[key], params) for key in pending]
         for completion in runner.generate(requests):
             sample = keyed[completion.key]
-            record = make_record(
-                sample, completion, by_task[sample.task], completion.key, model.name, runner.name, tokenizer
-            )
+            task = prepared.tasks[sample.task]
+            record = make_record(sample, completion, task, prepared.model.name, runner.name, prepared.tokenizer)
             store.append(record)
             generated += 1
             errors += completion.error is not None
@@ -185,10 +195,22 @@ def _run(config, progress, started, tasks, model, tokenizer, window, run_dir, sa
         manifest.ended = invocation["ended"]
         store.close(manifest)
     return RunSummary(
-        run_dir=run_dir,
+        run_dir=prepared.run_dir,
         total=len(keyed),
-        skipped=len(keyed) - len(requests),
+        skipped=len(keyed) - pending_count,
         generated=generated,
         errors=errors,
         wall_s=time.perf_counter() - started,
+    )
+
+
+def to_request(key: str, sample: Sample, params: GenerationParams) -> Request:
+    return Request(
+        key=key,
+        messages=sample.messages,
+        use_chat_template=sample.use_chat_template,
+        answer_prefix=sample.answer_prefix,
+        max_new_tokens=sample.max_new_tokens,
+        stop=sample.stop,
+        params=params,
     )
