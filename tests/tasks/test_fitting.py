@@ -16,20 +16,26 @@ def fake_encode(text):
 
 
 def test_fits_exactly_when_counts_are_additive():
-    fitted = fit_to_budget(lambda n: "x" * (10 + n), fake_encode, budget=100, first_guess=50, max_haystack=500)
-    assert len(fitted.ids) == 100 and fitted.haystack_tokens == 90
+    fitted = fit_to_budget(lambda n: "x" * (10 + n), fake_encode, budget=100, max_units=500)
+    assert len(fitted.ids) == 100 and fitted.units == 90
 
 
 def test_converges_through_merging_seams():
-    fitted = fit_to_budget(lambda n: "ab" * n, fake_encode, budget=37, first_guess=60, max_haystack=500)
-    assert len(fitted.ids) <= 37 and fitted.haystack_tokens == 37
+    fitted = fit_to_budget(lambda n: "ab" * n + "a", fake_encode, budget=37, max_units=500, unit_tokens=2.0)
+    assert len(fitted.ids) == 37 and fitted.units == 36
+
+
+def test_multi_token_units_get_as_close_as_granularity_allows():
+    # "abc" is 2 tokens ("ab" merges); each unit is 7: 99 - 2 = 97 -> 13 units, 93 tokens
+    fitted = fit_to_budget(lambda n: "abc" + "x" * 7 * n, fake_encode, budget=99, max_units=500, unit_tokens=3.0)
+    assert fitted.units == 13 and len(fitted.ids) == 93
 
 
 def test_stops_at_the_haystack_size():
-    fitted = fit_to_budget(lambda n: "x" * n, fake_encode, budget=100, first_guess=10, max_haystack=40)
-    assert fitted.haystack_tokens == 40
+    fitted = fit_to_budget(lambda n: "x" * n, fake_encode, budget=100, max_units=40)
+    assert fitted.units == 40
 
 
 def test_fixed_parts_over_budget():
     with pytest.raises(UsageError, match="fixed parts"):
-        fit_to_budget(lambda n: "x" * (200 + n), fake_encode, budget=100, first_guess=0, max_haystack=10)
+        fit_to_budget(lambda n: "x" * (200 + n), fake_encode, budget=100, max_units=10)

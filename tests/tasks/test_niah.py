@@ -3,11 +3,11 @@ import pytest
 from lc_bench.errors import UsageError
 from lc_bench.lengths import input_budget
 from lc_bench.tasks.base import BuildContext, make_task
-from lc_bench.tasks.needle import SingleNeedle
+from lc_bench.tasks.niah import Niah
 
 
 def build(tokenizer, lengths=(1024, 4096), depths=(0.0, 50.0, 100.0), n=1, seed=0, **params):
-    task = make_task(SingleNeedle, params)
+    task = make_task(Niah, params)
     return task, task.build(BuildContext(tokenizer, tuple(lengths), tuple(depths), n, seed))
 
 
@@ -27,7 +27,7 @@ def test_needle_sits_between_sentences_at_the_requested_depth(tiny_tokenizer):
     for sample in samples:
         content = sample.messages[0].content
         value = sample.references[0]
-        needle = f"One of the special magic numbers for {sample.metadata['key']} is: {value}."
+        needle = f"One of the special magic numbers for {sample.metadata['query']} is: {value}."
         assert content.count(needle) == 1
         before = content[: content.index(needle)].rstrip()
         assert before.endswith((".", "!", "?", "afterwards.")) or sample.depth == 0
@@ -81,8 +81,8 @@ def test_short_corpus_without_repetition_is_refused(tiny_tokenizer, tmp_path):
 
 
 def test_unknown_parameter_is_refused():
-    with pytest.raises(UsageError, match="niah_single: colour"):
-        make_task(SingleNeedle, {"colour": "red"})
+    with pytest.raises(UsageError, match="niah: colour"):
+        make_task(Niah, {"colour": "red"})
 
 
 def test_jsonl_haystack(tiny_tokenizer, tmp_path):

@@ -1,0 +1,269 @@
+"""Needle in a haystack with every RULER variant, on depth x length grids at exact token lengths.
+
+One generic task (`niah`) and RULER's eight presets. Wording follows RULER's template, including
+its singular rewrite when one value is asked for. With a depth grid, the first needle of the first
+queried key sits at the grid depth and every other needle at a distinct random depth from RULER's
+40-point grid; with `--depths random` all needles take random grid depths, as in RULER.
+Essay and noise haystacks are cut in token space (exact lengths); the distractor-needle haystack
+is built line by line (one line of granularity), as RULER does.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, create_model
+
+from lc_bench.errors import UsageError
+from lc_bench.lengths import format_length, input_budget
+from lc_bench.metrics.ruler import ruler_scores
+from lc_bench.registry import TASKS
+from lc_bench.schema import ChatMessage, Sample
+from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.fitting import fit_to_budget
+from lc_bench.tasks.haystack import TokenHaystack, load_corpus, noise_text, tokenize_haystack
+from lc_bench.tasks.words import GENERATORS
+
+TEMPLATE = (
+    "Some special magic {kind} are hidden within the following text. Make sure to memorize it. "
+    "I will quiz you about the {kind} afterwards.\n{context}\n"
+    "What are all the special magic {kind} for {query} mentioned in the provided text?"
+)
+ANSWER_PREFIX = "The special magic {kind} for {query} mentioned in the provided text are"
+NEEDLE = "One of the special magic {kind} for {key} is: {value}."
+RULER_DEPTHS = tuple(sorted({round(100 * i / 39) for i in range(40)}))
+
+
+class NiahParams(TaskParams):
+    haystack: str = Field("essay", description="essay | noise | needles | folder of .txt | FILE.jsonl:FIELD | hf:ID")
+    key_type: Literal["words", "numbers", "uuids"] = "words"
+    value_type: Literal["numbers", "words", "uuids"] = "numbers"
+    num_keys: int = Field(1, ge=1, le=64, description="needles with distinct keys")
+    num_values: int = Field(1, ge=1, le=64, description="values per key")
+    num_queries: int = Field(1, ge=1, le=64, description="keys asked for")
+    answer_prefix: bool = Field(True, description="start the answer for the model (off for reasoning models)")
+    repeat_haystack: bool = Field(True, description="repeat the corpus when it is shorter than the length")
+
+
+def singular(kind: str) -> str:
+    return kind[:-1]
+
+
+def wording(params: NiahParams) -> tuple[str, str, str]:
+    """(template, answer prefix, kind), with RULER's rewrite when one value is asked for."""
+    template, prefix, kind = TEMPLATE, ANSWER_PREFIX, params.value_type
+    if params.num_queries * params.num_values == 1:
+        for old, new in (("Some", "A"), ("are all", "is"), ("are", "is")):
+            template, prefix = template.replace(old, new), prefix.replace(old, new)
+        kind = singular(kind)
+    return template, prefix, kind
+
+
+class Niah:
+    """Generic needle in a haystack; presets below fix RULER's thirteen-task settings."""
+
+    name: ClassVar[str] = "niah"
+    description: ClassVar[str] = "needle in a haystack, any RULER variant (keys, values, queries, haystack)"
+    params_model: ClassVar[type[TaskParams]] = NiahParams
+    primary_metric: ClassVar[str] = "string_match_all"
+    default_max_new_tokens: ClassVar[int] = 128
+
+    def __init__(self, params: NiahParams) -> None:
+        self.params = params
+        if params.num_queries > max(params.num_keys, params.num_queries):
+            raise UsageError(f"{self.name}: num_queries exceeds num_keys")
+
+    # -- building -------------------------------------------------------------------------
+
+    def build(self, context: BuildContext) -> list[Sample]:
+        max_new = context.max_new_tokens or self.default_max_new_tokens
+        haystack = self._token_haystack(context)
+        depths: Sequence[float | None] = context.depths or (None,)
+        samples = []
+        for length in context.lengths:
+            budget = input_budget(length, max_new)
+            for depth in depths:
+                for index in range(context.samples_per_cell):
+                    seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{depth}|{index}"
+                    cell = "rand" if depth is None else f"{depth:g}"
+                    sample_id = f"{self.name}/{format_length(length)}/d{cell}/{index}"
+                    samples.append(
+                        self._sample(context, haystack, random.Random(seed), length, budget, depth, sample_id, max_new)
+                    )
+        return samples
+
+    def _token_haystack(self, context: BuildContext) -> TokenHaystack | None:
+        if self.params.haystack == "needles":
+            return None
+        text = noise_text() if self.params.haystack == "noise" else load_corpus(self.params.haystack)
+        return tokenize_haystack(context.tokenizer, text, max(context.lengths), self.params.repeat_haystack)
+
+    def _needles(self, rng: random.Random) -> tuple[list[str], list[str], str, list[str]]:
+        """(needle sentences with the queried one first, answers, query text, all keys)."""
+        params = self.params
+        num_keys = max(params.num_keys, params.num_queries)
+        keys: list[str] = []
+        while len(keys) < num_keys:
+            key = GENERATORS[params.key_type](rng)
+            if key not in keys:
+                keys.append(key)
+        values = [[GENERATORS[params.value_type](rng) for _ in range(params.num_values)] for _ in keys]
+        queried = rng.sample(range(num_keys), params.num_queries)
+        kind = params.value_type
+        first = NEEDLE.format(kind=kind, key=keys[queried[0]], value=values[queried[0]][0])
+        others = [
+            NEEDLE.format(kind=kind, key=key, value=value)
+            for key, key_values in zip(keys, values, strict=True)
+            for value in key_values
+        ]
+        others.remove(first)
+        rng.shuffle(others)
+        answers = [value for i in queried for value in values[i]]
+        names = [keys[i] for i in queried]
+        query = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", and " + names[-1]
+        return [first, *others], answers, query, keys
+
+    def _sample(
+        self,
+        context: BuildContext,
+        haystack: TokenHaystack | None,
+        rng: random.Random,
+        length: int,
+        budget: int,
+        depth: float | None,
+        sample_id: str,
+        max_new: int,
+    ) -> Sample:
+        tokenizer = context.tokenizer
+        needles, answers, query, keys = self._needles(rng)
+        other_depths = rng.sample(RULER_DEPTHS, len(needles))
+        needle_depths = [depth if depth is not None else other_depths[0], *other_depths[1:]]
+        template, prefix_text, kind = wording(self.params)
+        prefix = prefix_text.format(kind=kind, query=query) if self.params.answer_prefix else ""
+
+        def messages_for(hay: str) -> tuple[ChatMessage, ...]:
+            return (ChatMessage(role="user", content=template.format(kind=kind, query=query, context=hay)),)
+
+        if haystack is not None:
+            joiner = "\n" if self.params.haystack == "noise" else " "
+            context_text = _token_context(tokenizer.decode, haystack, needles, needle_depths, joiner)
+            max_units, unit_tokens = len(haystack.ids), 1.0
+        else:
+            lines = _distractor_lines(rng, self.params, keys, budget)
+            context_text = _line_context(lines, needles, needle_depths)
+            max_units, unit_tokens = len(lines), 20.0
+
+        fitted = fit_to_budget(
+            render=lambda n: tokenizer.render(messages_for(context_text(n)), answer_prefix=prefix),
+            encode=tokenizer.encode_rendered,
+            budget=budget,
+            max_units=max_units,
+            unit_tokens=unit_tokens,
+        )
+        hay = context_text(fitted.units)
+        hay_start = fitted.text.index(hay)
+        first, needle_token, last = (
+            bisect_left(fitted.offsets, char)
+            for char in (hay_start, fitted.text.index(needles[0]), hay_start + len(hay))
+        )
+        overhead = tokenizer.count(messages_for(""), answer_prefix=prefix)
+        return Sample(
+            task=self.name,
+            sample_id=sample_id,
+            messages=messages_for(hay),
+            references=tuple(answers),
+            target_length=length,
+            input_tokens=len(fitted.ids),
+            template_overhead=overhead,
+            max_new_tokens=max_new,
+            answer_prefix=prefix,
+            depth=needle_depths[0],
+            needle_token_position=needle_token,
+            metadata={
+                "query": query,
+                "haystack": self.params.haystack,
+                "haystack_units": fitted.units,
+                "haystack_repeats": haystack.repeats if haystack is not None else 1,
+                "needle_depths": needle_depths,
+                "actual_depth": round(100.0 * (needle_token - first) / max(1, last - first), 2),
+            },
+        )
+
+    def score(self, output: str, references: Sequence[str], metadata: dict[str, Any]) -> dict[str, float]:
+        return ruler_scores(output, references)
+
+
+def _token_context(
+    decode: Callable[[Sequence[int]], str],
+    haystack: TokenHaystack,
+    needles: list[str],
+    depths: list[float],
+    joiner: str,
+) -> Callable[[int], str]:
+    """A function n -> haystack of n tokens with each needle at the sentence start nearest its depth."""
+
+    def render(n: int) -> str:
+        points = [haystack.boundary_near(round(n * d / 100.0), n) for d in depths]
+        order = sorted(range(len(needles)), key=lambda i: (points[i], i))
+        parts, last = [], 0
+        for i in order:
+            piece = decode(haystack.ids[last : points[i]]).strip()
+            if piece:
+                parts.append(piece)
+            parts.append(needles[i])
+            last = points[i]
+        tail = decode(haystack.ids[last:n]).strip()
+        if tail:
+            parts.append(tail)
+        return joiner.join(parts)
+
+    return render
+
+
+def _distractor_lines(rng: random.Random, params: NiahParams, keys: list[str], budget: int) -> list[str]:
+    """RULER's `needle` haystack: needle-shaped lines with other keys and values."""
+    taken = set(keys)
+    lines = []
+    for _ in range(budget // 12 + 16):  # a distractor line is never shorter than ~12 tokens
+        key = GENERATORS[params.key_type](rng)
+        while key in taken:
+            key = GENERATORS[params.key_type](rng)
+        lines.append(NEEDLE.format(kind=params.value_type, key=key, value=GENERATORS[params.value_type](rng)))
+    return lines
+
+
+def _line_context(lines: list[str], needles: list[str], depths: list[float]) -> Callable[[int], str]:
+    def render(n: int) -> str:
+        placed = list(lines[:n])
+        positions = sorted(((round(n * d / 100.0), i) for i, d in enumerate(depths)), reverse=True)
+        for position, i in positions:
+            placed.insert(position, needles[i])
+        return "\n".join(placed)
+
+    return render
+
+
+def _preset(name: str, description: str, **defaults: Any) -> type[Niah]:
+    fields: dict[str, Any] = {
+        field: (NiahParams.model_fields[field].annotation, value) for field, value in defaults.items()
+    }
+    params_model = create_model(f"{name}_params", __base__=NiahParams, **fields)
+    preset = type(name, (Niah,), {"name": name, "description": description, "params_model": params_model})
+    return TASKS.register(name)(preset)
+
+
+TASKS.register("niah")(Niah)
+_preset("niah_single_1", "RULER S-NIAH-1: passkey, one number in noise", haystack="noise")
+_preset("niah_single_2", "RULER S-NIAH-2: one number in essays")
+_preset("niah_single_3", "RULER S-NIAH-3: one uuid in essays", value_type="uuids")
+_preset("niah_multikey_1", "RULER MK-NIAH-1: 4 keys in essays", num_keys=4)
+_preset("niah_multikey_2", "RULER MK-NIAH-2: the haystack is distractor needles", haystack="needles")
+_preset(
+    "niah_multikey_3", "RULER MK-NIAH-3: uuid -> uuid among distractor needles",
+    haystack="needles", key_type="uuids", value_type="uuids",
+)
+_preset("niah_multivalue", "RULER MV-NIAH: one key with 4 values", num_values=4)
+_preset("niah_multiquery", "RULER MQ-NIAH: 4 keys asked at once", num_keys=4, num_queries=4)

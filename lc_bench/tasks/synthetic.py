@@ -1,0 +1,283 @@
+"""RULER's non-retrieval synthetic tasks: variable tracking, common and frequent words extraction.
+
+Prompts and answer prefixes follow RULER's templates; sizes are fitted to the token budget by
+the number of units (noise lines, list entries, coded words), so lengths land within one unit.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from lc_bench.lengths import format_length, input_budget
+from lc_bench.metrics.ruler import ruler_scores
+from lc_bench.registry import TASKS
+from lc_bench.schema import ChatMessage, Sample
+from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.fitting import fit_to_budget
+from lc_bench.tasks.haystack import NOISE_SENTENCES
+from lc_bench.tasks.words import common_vocabulary, random_letters
+
+VT_TEMPLATE = (
+    "Memorize and track the chain(s) of variable assignment hidden in the following text.\n\n{context}\n"
+    "Question: Find all variables that are assigned the value {query} in the text above."
+)
+VT_PREFIX = (
+    "Answer: According to the chain(s) of variable assignment in the text above, {num_v} variables "
+    "are assigned the value {query}, they are:"
+)
+CWE_TEMPLATE = (
+    "Below is a numbered list of words. In these words, some appear more often than others. "
+    "Memorize the ones that appear most often.\n{context}\n"
+    "Question: What are the 10 most common words in the above list?"
+)
+CWE_PREFIX = "Answer: The top 10 words that appear most often in the list are:"
+FWE_TEMPLATE = (
+    "Read the following coded text and track the frequency of each coded word. Find the three most frequently "
+    "appeared coded words. {context}\nQuestion: Do not provide any explanation. Please ignore the dots '....'. "
+    "What are the three most frequently appeared words in the above coded text?"
+)
+FWE_PREFIX = "Answer: According to the coded text above, the three most frequently appeared words are:"
+
+
+class UnitTask:
+    """Shared build loop: one sample per length x repeat, fitted by a unit count."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    params_model: ClassVar[type[TaskParams]]
+    primary_metric: ClassVar[str] = "string_match_all"
+    default_max_new_tokens: ClassVar[int]
+    unit_tokens: ClassVar[float] = 4.0
+
+    def __init__(self, params: TaskParams) -> None:
+        self.params = params
+
+    def build(self, context: BuildContext) -> list[Sample]:
+        max_new = context.max_new_tokens or self.default_max_new_tokens
+        samples = []
+        for length in context.lengths:
+            budget = input_budget(length, max_new)
+            for index in range(context.samples_per_cell):
+                seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}"
+                make, max_units = self.generator(seed, length, budget)
+                tokenizer = context.tokenizer
+
+                def render(n: int, make: Callable = make, tokenizer: Any = tokenizer) -> str:
+                    content, prefix, _ = make(n)
+                    return tokenizer.render((ChatMessage(role="user", content=content),), answer_prefix=prefix)
+
+                fitted = fit_to_budget(
+                    render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens
+                )
+                content, prefix, answers = make(fitted.units)
+                messages = (ChatMessage(role="user", content=content),)
+                samples.append(
+                    Sample(
+                        task=self.name,
+                        sample_id=f"{self.name}/{format_length(length)}/{index}",
+                        messages=messages,
+                        references=tuple(answers),
+                        target_length=length,
+                        input_tokens=len(fitted.ids),
+                        template_overhead=len(tokenizer.encode_rendered(render(0))[0]),
+                        max_new_tokens=max_new,
+                        answer_prefix=prefix,
+                        metadata={"units": fitted.units},
+                    )
+                )
+        return samples
+
+    def generator(self, seed: str, length: int, budget: int) -> tuple[Callable[[int], tuple[str, str, list[str]]], int]:
+        """(n -> (user content, answer prefix, answers), the largest sensible n)."""
+        raise NotImplementedError
+
+    def score(self, output: str, references: Sequence[str], metadata: dict[str, Any]) -> dict[str, float]:
+        return ruler_scores(output, references)
+
+
+# -- variable tracking ------------------------------------------------------------------------
+
+
+class VariableTrackingParams(TaskParams):
+    num_chains: int = Field(1, ge=1, le=16)
+    num_hops: int = Field(4, ge=1, le=32)
+    one_shot: bool = Field(True, description="prepend a solved small example, as RULER does")
+
+
+def _chains(
+    rng: random.Random, num_chains: int, num_hops: int, name_len: int
+) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """(chain lines, variable names per chain, value per chain)."""
+    names: list[str] = []
+    while len(names) < num_chains * (num_hops + 1):
+        name = random_letters(rng, name_len, string.ascii_uppercase)
+        if name not in names:
+            names.append(name)
+    chains, variables, values = [], [], []
+    for c in range(num_chains):
+        chain_names = names[c * (num_hops + 1) : (c + 1) * (num_hops + 1)]
+        value = str(rng.randint(10000, 99999))
+        lines = [f"VAR {chain_names[0]} = {value}"]
+        lines += [f"VAR {b} = VAR {a}" for a, b in zip(chain_names, chain_names[1:], strict=False)]
+        chains.append(lines)
+        variables.append(chain_names)
+        values.append(value)
+    return chains, variables, values
+
+
+def _noise_with_chains(rng: random.Random, chains: list[list[str]], noise_lines: int) -> str:
+    """Chain lines at random positions among noise lines, each chain in order (RULER's layout)."""
+    flat = [line for chain in chains for line in chain]
+    total = noise_lines + len(flat)
+    slots = sorted(rng.sample(range(total), len(flat)))
+    # keep every chain in order: assign slots chain by chain
+    out = [NOISE_SENTENCES] * total
+    for slot, line in zip(slots, flat, strict=True):
+        out[slot] = line
+    return "\n".join(out)
+
+
+@TASKS.register("vt")
+class VariableTracking(UnitTask):
+    """Follow a chain of variable assignments through noise (multi-hop tracing)."""
+
+    name: ClassVar[str] = "vt"
+    description: ClassVar[str] = "RULER variable tracking: chains of VAR X = VAR Y hidden in noise"
+    params_model: ClassVar[type[TaskParams]] = VariableTrackingParams
+    default_max_new_tokens: ClassVar[int] = 30
+    unit_tokens: ClassVar[float] = 25.0
+
+    def generator(self, seed: str, length: int, budget: int):  # noqa: ANN201
+        params: VariableTrackingParams = self.params  # type: ignore[assignment]
+        base = random.Random(seed)
+        chains, variables, values = _chains(base, params.num_chains, params.num_hops, 5)
+        example = ""
+        if params.one_shot:
+            ex_chains, ex_vars, ex_values = _chains(base, params.num_chains, min(params.num_hops, 10), 3)
+            ex_context = _noise_with_chains(random.Random(seed + "|example"), ex_chains, 5)
+            example = (
+                VT_TEMPLATE.format(context=ex_context, query=ex_values[0]) + "\n"
+                + VT_PREFIX.format(num_v=len(ex_vars[0]), query=ex_values[0]) + " " + " ".join(ex_vars[0]) + "\n\n"
+            )
+        prefix = VT_PREFIX.format(num_v=len(variables[0]), query=values[0])
+
+        def make(n: int) -> tuple[str, str, list[str]]:
+            context = _noise_with_chains(random.Random(f"{seed}|{n}"), chains, n)
+            return example + VT_TEMPLATE.format(context=context, query=values[0]), prefix, variables[0]
+
+        return make, budget // 20 + 8
+
+
+# -- common words extraction ------------------------------------------------------------------
+
+
+class CommonWordsParams(TaskParams):
+    num_common: int = Field(10, ge=1, le=100)
+    freq_common: int = Field(30, ge=2, description="repeats of each common word (RULER: 30; 6 below 4k)")
+    freq_uncommon: int = Field(3, ge=1, description="repeats of each other word (RULER: 3; 1 below 4k)")
+    one_shot: bool = True
+
+
+def _word_pool(rng: random.Random, needed: int) -> list[str]:
+    """RULER's vocabulary, shuffled; past its ~8.7k words, invented 7-letter words (RULER falls
+    back to another English list there, which is not shipped with any package)."""
+    words = list(common_vocabulary())
+    rng.shuffle(words)
+    seen = set(words)
+    while len(words) < needed:
+        word = random_letters(rng, 7)
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def _numbered(words: Sequence[str]) -> str:
+    return " ".join(f"{i + 1}. {word}" for i, word in enumerate(words))
+
+
+@TASKS.register("cwe")
+class CommonWords(UnitTask):
+    """Find the most common words of a long numbered list (aggregation)."""
+
+    name: ClassVar[str] = "cwe"
+    description: ClassVar[str] = "RULER common words extraction: the 10 most frequent words of a numbered list"
+    params_model: ClassVar[type[TaskParams]] = CommonWordsParams
+    default_max_new_tokens: ClassVar[int] = 120
+    unit_tokens: ClassVar[float] = 12.0
+
+    def generator(self, seed: str, length: int, budget: int):  # noqa: ANN201
+        params: CommonWordsParams = self.params  # type: ignore[assignment]
+        short = length < 4096
+        freq_c, freq_u = (6, 1) if short else (params.freq_common, params.freq_uncommon)
+        ex_size, ex_c, ex_u = (20, 3, 1) if short else (40, 10, 3)
+        max_units = budget // 2 + params.num_common
+        pool = _word_pool(random.Random(seed), max_units + ex_size)
+
+        def listing(words: list[str], rep_c: int, rep_u: int, rng: random.Random) -> tuple[str, list[str]]:
+            common, uncommon = words[: params.num_common], words[params.num_common :]
+            entries = common * rep_c + uncommon * rep_u
+            rng.shuffle(entries)
+            return _numbered(entries), common
+
+        example = ""
+        if params.one_shot:
+            ex_context, ex_answer = listing(pool[-ex_size:], ex_c, ex_u, random.Random(seed + "|example"))
+            example = CWE_TEMPLATE.format(context=ex_context) + "\n" + CWE_PREFIX + " " + _numbered(ex_answer) + "\n"
+
+        def make(n: int) -> tuple[str, str, list[str]]:
+            context, answer = listing(pool[: max(n, params.num_common)], freq_c, freq_u, random.Random(f"{seed}|{n}"))
+            return example + CWE_TEMPLATE.format(context=context), CWE_PREFIX, answer
+
+        return make, max_units
+
+
+# -- frequent words extraction ----------------------------------------------------------------
+
+
+class FrequentWordsParams(TaskParams):
+    alpha: float = Field(2.0, gt=1.0, description="zeta distribution exponent")
+    word_length: int = Field(6, ge=3, le=12)
+    vocab_per_tokens: int = Field(50, ge=1, description="vocabulary size = target length // this")
+
+
+def _zeta(alpha: float, terms: int = 100000) -> float:
+    return math.fsum(k**-alpha for k in range(1, terms)) + (terms ** (1 - alpha)) / (alpha - 1)
+
+
+@TASKS.register("fwe")
+class FrequentWords(UnitTask):
+    """Find the three most frequent coded words of a zeta-distributed text (aggregation)."""
+
+    name: ClassVar[str] = "fwe"
+    description: ClassVar[str] = "RULER frequent words extraction: top 3 coded words, zeta(alpha) counts"
+    params_model: ClassVar[type[TaskParams]] = FrequentWordsParams
+    default_max_new_tokens: ClassVar[int] = 50
+    unit_tokens: ClassVar[float] = 2.5
+
+    def generator(self, seed: str, length: int, budget: int):  # noqa: ANN201
+        params: FrequentWordsParams = self.params  # type: ignore[assignment]
+        rng = random.Random(seed)
+        size = max(10, length // params.vocab_per_tokens)
+        vocab: list[str] = []
+        while len(vocab) < size:
+            word = random_letters(rng, params.word_length)
+            if word not in vocab:
+                vocab.append(word)
+        vocab[0] = "...."  # the top rank is noise the prompt says to ignore; answers are ranks 2-4
+        norm = _zeta(params.alpha)
+
+        def make(n: int) -> tuple[str, str, list[str]]:
+            words = [
+                word for rank, word in enumerate(vocab, 1) for _ in range(int(n * rank**-params.alpha / norm))
+            ]
+            random.Random(f"{seed}|{n}").shuffle(words)
+            return FWE_TEMPLATE.format(context=" ".join(words)), FWE_PREFIX, vocab[1:4]
+
+        return make, budget * 2
