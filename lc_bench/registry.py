@@ -49,7 +49,7 @@ class Registry(Generic[T]):
         raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names())})")
 
 
-TASKS: Registry = Registry("task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic"))
+TASKS: Registry = Registry("task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa"))
 RUNNERS: Registry = Registry(
     "runner", ("lc_bench.runners.testing", "lc_bench.runners.hf")
 )

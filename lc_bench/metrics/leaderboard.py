@@ -67,7 +67,9 @@ def leaderboard_markdown(table: pd.DataFrame, depth_table: pd.DataFrame) -> str:
         "## Score by length",
         length_table_markdown(table),
     ]
-    depth_md = depth_table_markdown(depth_table)
+    from lc_bench.metrics.plots import binned
+
+    depth_md = depth_table_markdown(binned(depth_table)) if not depth_table.empty else ""
     if depth_md:
         sections += ["## Score by depth and length", depth_md]
     return "\n\n".join(sections) + "\n"
