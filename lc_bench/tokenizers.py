@@ -40,6 +40,11 @@ class ModelTokenizer:
         return list(self.hf.encode(text, add_special_tokens=False))
 
     def decode(self, ids: Sequence[int]) -> str:
+        """Text of token ids without special tokens. Uses the Rust backend directly when there
+        is one: transformers' wrapper spends more time type-checking a 128k-id list than decoding."""
+        backend = getattr(self.hf, "backend_tokenizer", None)
+        if backend is not None:
+            return backend.decode(list(ids), skip_special_tokens=True)
         return self.hf.decode(list(ids), skip_special_tokens=True)
 
     def render(

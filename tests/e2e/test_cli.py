@@ -29,7 +29,7 @@ def records(run_dir: Path) -> list[dict]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single_3, niah_single_2, niah_single_1"),
+        (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single_3"),
         (["--runner", "vlm"], "unknown runner 'vlm'"),
         (["--lengths", "4x"], "malformed length '4x'"),
         (["--lengths", "64k"], "exceeds the context window"),

@@ -92,3 +92,66 @@ def test_jsonl_haystack(tiny_tokenizer, tmp_path):
     assert "Delta epsilon." in samples[0].messages[0].content
     with pytest.raises(UsageError, match="no field 'text'"):
         build(tiny_tokenizer, lengths=(1024,), depths=(50,), haystack=f"{path}:text")
+
+
+PRESETS = [
+    "niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1",
+    "niah_multikey_2", "niah_multikey_3", "niah_multivalue", "niah_multiquery",
+]
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_ruler_preset_fits_its_budget_and_hides_its_answers(tiny_tokenizer, name):
+    from lc_bench.registry import TASKS
+
+    task = make_task(TASKS.get(name), {})
+    samples = task.build(BuildContext(tiny_tokenizer, (2048, 6000), (0.0, 60.0), 1, 3))
+    for sample in samples:
+        budget = input_budget(sample.target_length, sample.max_new_tokens)
+        assert tiny_tokenizer.count(sample.messages, answer_prefix=sample.answer_prefix) == sample.input_tokens
+        slack = 120 if task.params.haystack == "needles" else 2  # distractor lines are whole units
+        assert budget - slack <= sample.input_tokens <= budget
+        content = sample.messages[0].content
+        for answer in sample.references:
+            assert answer in content
+        expected = 4 if name in ("niah_multivalue", "niah_multiquery") else 1
+        assert len(sample.references) == expected
+
+
+def test_ruler_wording_singular_and_plural(tiny_tokenizer):
+    from lc_bench.registry import TASKS
+
+    single = make_task(TASKS.get("niah_single_3"), {}).build(BuildContext(tiny_tokenizer, (1024,), (50.0,), 1, 0))[0]
+    assert single.messages[0].content.startswith("A special magic uuid is hidden within the following text.")
+    assert "What is the special magic uuid for" in single.messages[0].content
+    assert single.answer_prefix.endswith("mentioned in the provided text is")
+    multi = make_task(TASKS.get("niah_multiquery"), {}).build(BuildContext(tiny_tokenizer, (2048,), (50.0,), 1, 0))[0]
+    assert multi.messages[0].content.startswith("Some special magic numbers are hidden")
+    query = multi.metadata["query"]
+    assert query.count(", ") == 3 and ", and " in query
+    assert multi.answer_prefix == f"The special magic numbers for {query} mentioned in the provided text are"
+
+
+def test_distractor_haystack_never_reuses_the_queried_key(tiny_tokenizer):
+    from lc_bench.registry import TASKS
+
+    task = make_task(TASKS.get("niah_multikey_2"), {})
+    for sample in task.build(BuildContext(tiny_tokenizer, (4096,), (30.0,), 3, 0)):
+        content = sample.messages[0].content
+        key = sample.metadata["query"]
+        assert content.count(f"numbers for {key} is:") == 1
+        assert content.count("One of the special magic numbers for") > 50
+
+
+def test_random_depths_mode_uses_rulers_grid(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, lengths=(2048,), depths=(), n=4)
+    from lc_bench.tasks.niah import RULER_DEPTHS
+
+    assert all(s.depth in RULER_DEPTHS for s in samples)
+    assert all("/drand/" in s.sample_id for s in samples)
+    assert len({s.depth for s in samples}) > 1
+
+
+def test_more_queries_than_keys_raise_the_key_count(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, lengths=(2048,), depths=(50.0,), num_keys=1, num_queries=3)
+    assert len(samples[0].references) == 3
