@@ -77,7 +77,10 @@ def build_samples(tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfi
     )
     samples: list[Sample] = []
     for task in tasks:
-        samples.extend(task.build(context))
+        try:
+            samples.extend(task.build(context))
+        except UsageError as exc:
+            raise UsageError(f"task {task.name}: {exc}") from None
     return samples
 
 

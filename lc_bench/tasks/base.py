@@ -65,6 +65,7 @@ def describe_params(task_class: type) -> list[tuple[str, str, str]]:
     """(name, type, default) per parameter, for `lc-bench tasks`."""
     rows = []
     for name, field in task_class.params_model.model_fields.items():
-        annotation = getattr(field.annotation, "__name__", None) or str(field.annotation)
-        rows.append((name, annotation.replace("typing.", ""), repr(field.default)))
+        annotation = field.annotation
+        text = str(annotation) if getattr(annotation, "__origin__", None) else getattr(annotation, "__name__", "")
+        rows.append((name, (text or str(annotation)).replace("typing.", ""), repr(field.default)))
     return rows

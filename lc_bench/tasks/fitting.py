@@ -41,7 +41,10 @@ def fit_to_budget(
     if fixed_tokens is None:
         fixed_tokens = len(encode(render(0))[0])
     if fixed_tokens > budget:
-        raise UsageError(f"the prompt's fixed parts ({fixed_tokens} tokens) exceed the budget of {budget} tokens")
+        raise UsageError(
+            f"the prompt's fixed parts ({fixed_tokens} tokens) exceed the input budget of {budget} tokens: "
+            "choose a longer length"
+        )
     best: Fitted | None = None
     counts: dict[int, int] = {}
     n = _clamp(int((budget - fixed_tokens) / unit_tokens), max_units)

@@ -128,3 +128,30 @@ def test_kill_mid_run_then_resume_loses_and_duplicates_nothing(tiny_model_dir, t
     assert len(keys) == len(set(keys)) == 40
     assert f"{killed_at} already recorded, {40 - killed_at} generated" in result.stdout
     assert (out / "r" / "records.torn").exists()
+
+
+def test_quick_suite_writes_leaderboard_and_heatmaps(tiny_model_dir, tmp_path):
+    out = tmp_path / "results"
+    result = lc_bench("run", "--suite", "quick", "--runner", "echo", "--model", str(tiny_model_dir),
+                      "--lengths", "2k,3000", "--out", str(out), "--name", "q")
+    run_dir = out / "q"
+    rows = records(run_dir)
+    assert {r["task"] for r in rows} == {"niah_single_2", "niah_multikey_2", "niah_multivalue", "vt", "cwe",
+                                         "fwe", "qa_1"}
+    assert len(rows) == 7 * 2
+    assert sorted(p.name for p in run_dir.glob("heatmap_*.png")) == [
+        "heatmap_tiny-llama0_niah_multikey_2.png",
+        "heatmap_tiny-llama0_niah_multivalue.png",
+        "heatmap_tiny-llama0_niah_single_2.png",
+    ]
+    assert "## Score by depth and length" in result.stdout
+    assert "| tiny-llama0 | vt | 100.0 | 100.0 |" in result.stdout  # echo repeats the chain
+
+
+def test_listing_commands():
+    tasks = lc_bench("tasks").stdout
+    for name in ["niah", "niah_single_1", "niah_multikey_3", "niah_multiquery", "vt", "cwe", "fwe", "qa_1", "qa_2"]:
+        assert f"\n{name}: " in "\n" + tasks
+    assert "    num_values: int = 1" in tasks and "    alpha: float = 2.0" in tasks
+    assert "ruler: RULER (NVIDIA) 13 synthetic tasks" in lc_bench("suites").stdout
+    assert "unknown suite 'rular'" in lc_bench("run", "--suite", "rular", check_rc=2).stderr
