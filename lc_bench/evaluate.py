@@ -28,6 +28,8 @@ from lc_bench.tasks.base import BuildContext, Task, make_task
 from lc_bench.tokenizers import ModelTokenizer, load_tokenizer
 
 PROMPT_EXCERPT = 400
+# Sample fields a Record carries as they are (the prompt itself is kept only as hash, head and tail)
+SAMPLE_FIELDS_IN_RECORD = set(Record.model_fields) & set(Sample.model_fields)
 
 
 @dataclass
@@ -89,24 +91,15 @@ def make_record(
 ) -> Record:
     prompt = tokenizer.render(sample.messages, sample.use_chat_template, sample.answer_prefix)
     scores = {} if completion.error else task.score(completion.text, sample.references, sample.metadata)
+    shared = sample.model_dump(include=SAMPLE_FIELDS_IN_RECORD)
     return Record(
+        **shared,
         key=completion.key,
-        task=sample.task,
-        sample_id=sample.sample_id,
         model=model,
         runner=runner,
-        target_length=sample.target_length,
-        input_tokens=sample.input_tokens,
-        template_overhead=sample.template_overhead,
-        max_new_tokens=sample.max_new_tokens,
-        depth=sample.depth,
-        needle_token_position=sample.needle_token_position,
-        truncated=sample.truncated,
-        references=sample.references,
         prompt_sha256=hashlib.sha256(prompt.encode("utf-8")).hexdigest(),
         prompt_head=prompt[:PROMPT_EXCERPT],
         prompt_tail=prompt[-PROMPT_EXCERPT:],
-        metadata=sample.metadata,
         completion=completion,
         scores=scores,
         primary_metric=task.primary_metric,

@@ -17,7 +17,9 @@ def test_raw_prompt_skips_the_template(tiny_tokenizer):
     assert tiny_tokenizer.render(messages, use_chat_template=False) == "plain text"
 
 
-def test_template_hash_is_stable(tiny_tokenizer):
-    digest = tiny_tokenizer.chat_template_sha256
-    assert digest is not None and len(digest) == 64
-    assert digest == tiny_tokenizer.chat_template_sha256
+def test_template_hash_is_the_sha256_of_the_template(tiny_tokenizer):
+    import hashlib
+
+    from tests.helpers.tiny_model import CHAT_TEMPLATE
+
+    assert tiny_tokenizer.chat_template_sha256 == hashlib.sha256(CHAT_TEMPLATE.encode()).hexdigest()

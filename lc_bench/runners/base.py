@@ -63,6 +63,13 @@ def public_options(options: RunnerOptions) -> dict[str, Any]:
     }
 
 
+def runner_identity(runner: Any, volatile: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Runner name, model and the public options that decide outputs; `volatile` options
+    (placement, batching, simulated faults) are left out so changing them still resumes."""
+    options = {k: v for k, v in public_options(runner.options).items() if k not in volatile}
+    return {"runner": runner.name, "model": runner.context.model.name, **options}
+
+
 def error_completion(key: str, exc: BaseException, latency_s: float | None = None) -> Completion:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return Completion(

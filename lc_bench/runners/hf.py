@@ -22,7 +22,7 @@ from lc_bench.runners.base import (
     RunnerOptions,
     cut_at_stop,
     error_completion,
-    public_options,
+    runner_identity,
 )
 from lc_bench.schema import Completion, Request
 
@@ -105,10 +105,7 @@ class HFRunner:
 
     def identity(self) -> dict[str, Any]:
         # batch composition can change padded numerics slightly, but not what is being evaluated
-        options = public_options(self.options)
-        for volatile in ("device", "batch_size", "max_batch_tokens"):
-            options.pop(volatile, None)
-        return {"runner": self.name, "model": self.context.model.name, **options}
+        return runner_identity(self, volatile=("device", "batch_size", "max_batch_tokens"))
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
         prompts = [

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerOptions, error_completion, public_options
+from lc_bench.runners.base import RunnerContext, RunnerOptions, error_completion, runner_identity
 from lc_bench.schema import Completion, Request
 
 
@@ -35,10 +35,7 @@ class _ScriptedRunner:
 
     def identity(self) -> dict[str, Any]:
         # delay and failures simulate infrastructure (like an API outage), not the model's output
-        options = public_options(self.options)
-        options.pop("delay_s", None)
-        options.pop("fail_every", None)
-        return {"runner": self.name, "model": self.context.model.name, **options}
+        return runner_identity(self, volatile=("delay_s", "fail_every"))
 
     def reply(self, request: Request) -> str:
         raise NotImplementedError

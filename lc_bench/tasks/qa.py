@@ -177,8 +177,10 @@ class QATask:
                 def render(n: int, make: Any = make) -> str:
                     return tokenizer.render((ChatMessage(role="user", content=make(n)),), answer_prefix=QA_PREFIX)
 
+                fixed = len(tokenizer.encode_rendered(render(0))[0])
                 fitted = fit_to_budget(
-                    render, tokenizer.encode_rendered, budget, max_units=budget // 8, unit_tokens=120
+                    render, tokenizer.encode_rendered, budget, max_units=budget // 8, unit_tokens=120,
+                    fixed_tokens=fixed,
                 )
                 samples.append(
                     Sample(
@@ -188,7 +190,7 @@ class QATask:
                         references=item.answers,
                         target_length=length,
                         input_tokens=len(fitted.ids),
-                        template_overhead=len(tokenizer.encode_rendered(render(0))[0]),
+                        template_overhead=fixed,
                         max_new_tokens=max_new,
                         answer_prefix=QA_PREFIX,
                         metadata={

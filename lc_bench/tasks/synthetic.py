@@ -72,8 +72,10 @@ class UnitTask:
                     content, prefix, _ = make(n)
                     return tokenizer.render((ChatMessage(role="user", content=content),), answer_prefix=prefix)
 
+                fixed = len(tokenizer.encode_rendered(render(0))[0])
                 fitted = fit_to_budget(
-                    render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens
+                    render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens,
+                    fixed_tokens=fixed,
                 )
                 content, prefix, answers = make(fitted.units)
                 messages = (ChatMessage(role="user", content=content),)
@@ -85,7 +87,7 @@ class UnitTask:
                         references=tuple(answers),
                         target_length=length,
                         input_tokens=len(fitted.ids),
-                        template_overhead=len(tokenizer.encode_rendered(render(0))[0]),
+                        template_overhead=fixed,
                         max_new_tokens=max_new,
                         answer_prefix=prefix,
                         metadata={"units": fitted.units},
