@@ -178,39 +178,105 @@ def suites_command() -> None:
         typer.echo(f"    lengths {suite.lengths}, depths {suite.depths}, samples {suite.samples}")
 
 
-def write_leaderboard(run_dirs: list[Path], target_dir: Path | None) -> str:
-    """The markdown leaderboard; with a target folder, also leaderboard.md and the heatmap PNGs."""
-    from lc_bench.metrics.aggregate import load_records, per_depth_table, per_length_table
+def resolve_run_dirs(paths: list[Path]) -> list[Path]:
+    """Run folders among the arguments; leaderboard outputs that a shell glob picks up are skipped."""
+    from lc_bench.metrics.outputs import OUTPUT_NAMES, PLOTS_DIR
+    from lc_bench.store import MANIFEST
+
+    run_dirs = []
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"run folder not found: {path}")
+        if path.is_dir() and (path / MANIFEST).exists():
+            run_dirs.append(path)
+        elif path.name in OUTPUT_NAMES or path.name == PLOTS_DIR or path.suffix in (".tmp", ".png", ".json"):
+            continue  # an earlier leaderboard's own output, or a baseline file
+        else:
+            raise UsageError(f"{path} is not a run folder (no {MANIFEST})")
+    if not run_dirs:
+        raise UsageError("no run folders among: " + ", ".join(str(p) for p in paths))
+    return run_dirs
+
+
+def default_output_dir(run_dirs: list[Path]) -> Path:
+    """One run: its own folder. Several: their common parent (results/* -> results/)."""
+    import os
+
+    if len(run_dirs) == 1:
+        return run_dirs[0]
+    parents = {path.resolve().parent for path in run_dirs}
+    if len(parents) == 1:
+        return Path(os.path.relpath(parents.pop()))
+    raise UsageError("the run folders have different parents; say where to write with --out")
+
+
+def write_leaderboard(run_dirs: list[Path], target_dir: Path, options: Any = None, per_cell: int = 5) -> str:
+    """All leaderboard outputs into target_dir; returns the markdown and the list of files."""
+    from lc_bench.metrics.aggregate import build_leaderboard
     from lc_bench.metrics.leaderboard import leaderboard_markdown
+    from lc_bench.metrics.outputs import write_outputs
 
-    frame = load_records(run_dirs)
-    depth_table = per_depth_table(frame)
-    markdown = leaderboard_markdown(per_length_table(frame), depth_table)
-    if target_dir is not None:
-        from lc_bench.metrics.plots import write_heatmaps
-
-        target_dir.mkdir(parents=True, exist_ok=True)
-        (target_dir / "leaderboard.md").write_text(markdown, encoding="utf-8")
-        for path in write_heatmaps(depth_table, target_dir):
-            markdown += f"\nheatmap: {path}"
-        markdown += "\n"
-    return markdown
+    board = build_leaderboard(run_dirs, options)
+    written = write_outputs(board, run_dirs, target_dir, per_cell)
+    html = next(path for path in written if path.suffix == ".html")
+    return leaderboard_markdown(board) + f"\nwrote {len(written)} files to {target_dir} (open {html})\n"
 
 
 @app.command("leaderboard")
 def leaderboard_command(
-    run_dirs: Annotated[list[Path], typer.Argument(help="one or more run folders")],
-    out: Annotated[Path | None, typer.Option(help="also write leaderboard.md and heatmaps into this folder")] = None,
+    run_dirs: Annotated[list[Path], typer.Argument(help="run folders (results/* works: outputs are skipped)")],
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default: the run folder, or the runs' common parent)")
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="effective-length threshold (RULER: 85.6)")] = 85.6,
+    bootstrap: Annotated[int, typer.Option(help="bootstrap replicates for the 95% intervals")] = 1000,
+    seed: Annotated[int, typer.Option(help="bootstrap seed")] = 0,
+    samples_per_cell: Annotated[int, typer.Option(help="samples shown per cell in the HTML drill-down")] = 5,
 ) -> None:
-    """Per-length leaderboard of one or more runs, computed from their records."""
-    for run_dir in run_dirs:
-        if not run_dir.is_dir():
-            raise UsageError(f"run folder not found: {run_dir}")
-    if out is not None:
-        from lc_bench.store import check_writable
+    """Per-length leaderboard of one or more runs: md, csv, json, html and PNG plots."""
+    from lc_bench.metrics.aggregate import AggregateOptions
+    from lc_bench.store import check_writable
 
-        check_writable(out)
-    typer.echo(write_leaderboard(run_dirs, out), nl=False)
+    if bootstrap < 1:
+        raise UsageError("--bootstrap must be at least 1")
+    if samples_per_cell < 0:
+        raise UsageError("--samples-per-cell must be 0 or more")
+    runs = resolve_run_dirs(run_dirs)
+    target = out if out is not None else default_output_dir(runs)
+    check_writable(target)
+    options = AggregateOptions(threshold=threshold, replicates=bootstrap, seed=seed)
+    typer.echo(write_leaderboard(runs, target, options, samples_per_cell), nl=False)
+
+
+@app.command("gate")
+def gate_command(
+    run_dir: Annotated[Path, typer.Argument(help="the run to check")],
+    baseline: Annotated[Path, typer.Option(help="baseline JSON (write one with --write-baseline)")],
+    tolerance: Annotated[float, typer.Option(help="score points a cell may drop before it can fail")] = 2.0,
+    per_length: Annotated[bool, typer.Option(help="compare task x length cells, not task averages")] = False,
+    write_baseline: Annotated[bool, typer.Option(help="record this run as the baseline and exit")] = False,
+    model: Annotated[str | None, typer.Option(help="which model, when the run folder has several")] = None,
+    allow_missing: Annotated[bool, typer.Option(help="pass even when baseline cells are missing")] = False,
+    seed: Annotated[int, typer.Option(help="bootstrap seed")] = 0,
+) -> None:
+    """Exit 1 when a cell dropped by more than --tolerance and the drop is significant (95% bootstrap)."""
+    from lc_bench.metrics import gate as gating
+    from lc_bench.metrics.aggregate import build_leaderboard
+
+    if tolerance < 0:
+        raise UsageError("--tolerance must be 0 or more")
+    runs = resolve_run_dirs([run_dir])
+    board = build_leaderboard(runs)
+    if write_baseline:
+        chosen = gating.pick_model(board, model)
+        document = gating.write_baseline(board, chosen, baseline)
+        typer.echo(f"baseline for {chosen}: {len(document['cells'])} cells -> {baseline}")
+        return
+    options = gating.GateOptions(tolerance=tolerance, per_length=per_length, allow_missing=allow_missing, seed=seed)
+    result = gating.gate(board, baseline, model, options)
+    typer.echo(gating.report(result))
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def quiet_libraries() -> None:

@@ -95,6 +95,7 @@ def make_record(
     return Record(
         **shared,
         key=completion.key,
+        family=task.family,
         model=model,
         runner=runner,
         prompt_sha256=hashlib.sha256(prompt.encode("utf-8")).hexdigest(),
@@ -103,6 +104,7 @@ def make_record(
         completion=completion,
         scores=scores,
         primary_metric=task.primary_metric,
+        score=scores.get(task.primary_metric),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 

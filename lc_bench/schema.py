@@ -84,6 +84,7 @@ class Record(Frozen):
 
     key: str
     task: str
+    family: str = ""
     sample_id: str
     model: str
     runner: str
@@ -102,6 +103,9 @@ class Record(Frozen):
     completion: Completion
     scores: dict[str, float] = Field(default_factory=dict)
     primary_metric: str
+    # The primary score again, as a flat field: aggregation reads it with a columnar JSON parser
+    # (a million records in seconds) without knowing every task's metric names. None on error.
+    score: float | None = None
     created: str
 
 

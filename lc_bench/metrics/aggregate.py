@@ -1,71 +1,241 @@
-"""Pandas views over records: per-length tables. Never re-runs a model.
+"""Per-sample records to leaderboard tables: cells, rows, depths. Never re-runs a model.
 
-A key's latest record wins (a retried error is superseded by its success). Errored samples are
-counted in their own column and left out of the mean, so an API outage shows as errors rather
-than as a silently lower score.
+Levels, from the bottom up:
+- task cell (model x task x length): mean of the scored samples, n, errors, truncations, mean
+  input tokens, and a bootstrap interval. Errored samples are counted, never scored as 0, so an
+  API outage shows as errors rather than as a silently lower score.
+- family cell (model x family x length): the unweighted mean of the family's task scores, as
+  RULER averages its 13 tasks. Defined only when every task the model ran in that family has a
+  score at that length, so a missing task cannot flatter a length.
+- overall cell (model x length): the unweighted mean of the family scores, by the same rule.
+
+Each interval comes from the same replicates all the way up: a family replicate is the mean of
+its tasks' replicates (tasks resampled independently), so averages get honest intervals too.
+
+Every row (one model's task, family or overall scores over lengths) gets its average over
+lengths, RULER's effective length (plain and strict) and wAvg(inc/dec).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from lc_bench.errors import UsageError
-from lc_bench.store import RECORDS, iter_records, latest_by_key, read_manifest
+from lc_bench.metrics.bootstrap import (
+    DEFAULT_REPLICATES,
+    DEFAULT_SEED,
+    bootstrap_means,
+    cell_rng,
+    percentile_interval,
+)
+from lc_bench.metrics.effective import (
+    RULER_THRESHOLD,
+    effective_length,
+    strict_effective_length,
+    weighted_average_decreasing,
+    weighted_average_increasing,
+)
+from lc_bench.metrics.records import load_samples
 
-COLUMNS = [
-    "model", "runner", "task", "target_length", "depth", "input_tokens", "truncated", "error", "score",
+LEVELS = ("task", "family", "overall")
+OVERALL = "overall"
+CELL_COLUMNS = [
+    "level", "model", "family", "task", "target_length", "score", "ci_low", "ci_high",
+    "n", "errors", "truncated", "input_tokens",
 ]
+ROW_COLUMNS = [
+    "level", "model", "family", "task", "avg", "avg_ci_low", "avg_ci_high", "effective_length",
+    "effective_length_strict", "wavg_inc", "wavg_dec", "n", "errors", "truncated",
+]
+CellId = tuple[str, str, str, str, int]  # level, model, family, task, length
 
 
-def load_records(run_dirs: Iterable[Path]) -> pd.DataFrame:
-    """One row per sample (latest record per key) across runs, with the primary score."""
-    rows = []
-    for run_dir in run_dirs:
-        read_manifest(run_dir)  # a clear error for a folder that is not a run
-        for record in latest_by_key(iter_records(run_dir / RECORDS)).values():
-            completion = record["completion"]
-            rows.append(
-                {
-                    "model": record["model"],
-                    "runner": record["runner"],
-                    "task": record["task"],
-                    "target_length": record["target_length"],
-                    "depth": record.get("depth"),
-                    "input_tokens": record["input_tokens"],
-                    "truncated": bool(record.get("truncated")),
-                    "error": completion.get("error") is not None,
-                    "score": record["scores"].get(record["primary_metric"]),
-                }
-            )
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    if frame.empty:
-        raise UsageError("no records found in " + ", ".join(str(d) for d in run_dirs))
-    return frame
+@dataclass(frozen=True)
+class AggregateOptions:
+    """How scores are summarised; part of the leaderboard's output so readers know."""
+
+    threshold: float = RULER_THRESHOLD
+    replicates: int = DEFAULT_REPLICATES
+    seed: int = DEFAULT_SEED
 
 
-def per_length_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows model x task, one row per length: mean score, n, errors, truncated, mean input tokens."""
-    grouped = frame.groupby(["model", "task", "target_length"], sort=True)
-    table = grouped.agg(
+@dataclass
+class Leaderboard:
+    """Every table the outputs render, plus the per-sample frame for drill-downs."""
+
+    samples: pd.DataFrame
+    cells: pd.DataFrame
+    rows: pd.DataFrame
+    depths: pd.DataFrame
+    options: AggregateOptions
+    replicates: dict[CellId, np.ndarray] = field(repr=False, default_factory=dict)
+
+    @property
+    def lengths(self) -> list[int]:
+        return sorted(int(x) for x in self.cells["target_length"].unique())
+
+    @property
+    def models(self) -> list[str]:
+        return sorted(self.cells["model"].unique())
+
+
+def label_models(samples: pd.DataFrame) -> pd.DataFrame:
+    """A model run through several runners gets one row per runner: "model (runner)"."""
+    runners = samples.groupby("model", observed=True)["runner"].nunique()
+    shared = set(runners[runners > 1].index)
+    if not shared:
+        samples["model"] = samples["model"].astype(str)
+        return samples
+    models = samples["model"].astype(str)
+    relabel = models.isin(shared)
+    models[relabel] = models[relabel] + " (" + samples.loc[relabel, "runner"].astype(str) + ")"
+    samples["model"] = models
+    return samples
+
+
+def _task_cells(samples: pd.DataFrame, options: AggregateOptions) -> tuple[pd.DataFrame, dict]:
+    keys = ["model", "family", "task", "target_length"]
+    frame = samples.assign(
+        model=samples["model"].astype(str), family=samples["family"].astype(str), task=samples["task"].astype(str)
+    )
+    cells = frame.groupby(keys, sort=True).agg(
         score=("score", "mean"),
-        n=("score", "size"),
+        n=("score", "count"),
         errors=("error", "sum"),
         truncated=("truncated", "sum"),
         input_tokens=("input_tokens", "mean"),
     )
-    table["errors"] = table["errors"].astype(int)
-    table["truncated"] = table["truncated"].astype(int)
-    return table.reset_index()
+    scored = frame.dropna(subset=["score"])
+    counts = scored.groupby([*keys, "score"], sort=True).size()
+    value_tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    if not counts.empty:
+        for cell, group in counts.groupby(level=keys, sort=False):
+            value_tables[cell] = (group.index.get_level_values("score").to_numpy(float), group.to_numpy())
+    replicates: dict[CellId, np.ndarray] = {}
+    lows, highs = [], []
+    empty = (np.empty(0), np.empty(0, dtype=np.int64))
+    for cell in cells.index:
+        values, value_counts = value_tables.get(cell, empty)
+        cell_id: CellId = ("task", cell[0], cell[1], cell[2], int(cell[3]))
+        draws = bootstrap_means(values, value_counts, cell_rng(options.seed, cell_id), options.replicates)
+        replicates[cell_id] = draws
+        interval = percentile_interval(draws)
+        lows.append(interval.low)
+        highs.append(interval.high)
+    cells["ci_low"] = lows
+    cells["ci_high"] = highs
+    cells = cells.reset_index()
+    cells.insert(0, "level", "task")
+    return cells, replicates
 
 
-def per_depth_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean score per model x task x depth x length, for tasks whose samples have a depth."""
-    with_depth = frame.dropna(subset=["depth"])
+def _averaged_cells(
+    lower: pd.DataFrame, replicates: dict[CellId, np.ndarray], level: str, group_keys: list[str]
+) -> pd.DataFrame:
+    """Cells of `level` as unweighted means of the `lower` cells in each group, where complete."""
+    rows = []
+    member_column = "task" if level == "family" else "family"
+    for group, members in lower.groupby(group_keys, sort=True):
+        group = group if isinstance(group, tuple) else (group,)
+        names = members[member_column].unique()
+        for length, at_length in members.groupby("target_length", sort=True):
+            model = group[0]
+            family = group[1] if level == "family" else OVERALL
+            name = family if level == "family" else OVERALL
+            complete = set(at_length[member_column]) == set(names) and at_length["score"].notna().all()
+            member_draws = [replicates[_cell_id(row)] for row in at_length.itertuples(index=False)]
+            draws = np.mean(member_draws, axis=0) if complete else np.full(len(member_draws[0]), np.nan)
+            cell_id: CellId = (level, model, family, name, int(length))
+            replicates[cell_id] = draws
+            interval = percentile_interval(draws)
+            rows.append(
+                {
+                    "level": level, "model": model, "family": family, "task": name,
+                    "target_length": int(length),
+                    "score": float(at_length["score"].mean()) if complete else float("nan"),
+                    "ci_low": interval.low, "ci_high": interval.high,
+                    "n": int(at_length["n"].sum()), "errors": int(at_length["errors"].sum()),
+                    "truncated": int(at_length["truncated"].sum()),
+                    "input_tokens": float(at_length["input_tokens"].mean()),
+                }
+            )
+    return pd.DataFrame(rows, columns=CELL_COLUMNS)
+
+
+def _cell_id(row: object) -> CellId:
+    return (row.level, row.model, row.family, row.task, int(row.target_length))  # type: ignore[attr-defined]
+
+
+def _rows(cells: pd.DataFrame, replicates: dict[CellId, np.ndarray], options: AggregateOptions) -> pd.DataFrame:
+    model_lengths = cells.groupby("model")["target_length"].apply(lambda s: sorted(set(int(x) for x in s)))
+    rows = []
+    for (level, model, family, task), group in cells.groupby(["level", "model", "family", "task"], sort=False):
+        by_length = dict(zip(group["target_length"].astype(int), group["score"], strict=True))
+        lengths = model_lengths[model]
+        scores = [float(by_length.get(length, float("nan"))) for length in lengths]
+        present = [row for row in group.itertuples(index=False) if not np.isnan(row.score)]
+        if present:
+            draws = np.mean([replicates[_cell_id(row)] for row in present], axis=0)
+            interval = percentile_interval(draws)
+            avg = float(np.mean([row.score for row in present]))
+        else:
+            interval, avg = percentile_interval(np.full(1, np.nan)), float("nan")
+        rows.append(
+            {
+                "level": level, "model": model, "family": family, "task": task, "avg": avg,
+                "avg_ci_low": interval.low, "avg_ci_high": interval.high,
+                "effective_length": effective_length(lengths, scores, options.threshold),
+                "effective_length_strict": strict_effective_length(lengths, scores, options.threshold),
+                "wavg_inc": weighted_average_increasing(lengths, scores),
+                "wavg_dec": weighted_average_decreasing(lengths, scores),
+                "n": int(group["n"].sum()) if level == "task" else None,
+                "errors": int(group["errors"].sum()) if level == "task" else None,
+                "truncated": int(group["truncated"].sum()) if level == "task" else None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    order = {level: rank for rank, level in enumerate(LEVELS)}
+    frame["_level"] = frame["level"].map(order)
+    return frame.sort_values(["model", "_level", "family", "task"]).drop(columns="_level").reset_index(drop=True)
+
+
+def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
+    """Mean score and count per model x task x depth x length, for samples that have a depth."""
+    with_depth = samples.dropna(subset=["depth"])
+    columns = ["model", "task", "depth", "target_length", "score", "n"]
     if with_depth.empty:
-        return pd.DataFrame(columns=["model", "task", "depth", "target_length", "score"])
-    return (
-        with_depth.groupby(["model", "task", "depth", "target_length"])["score"].mean().reset_index()
+        return pd.DataFrame(columns=columns)
+    with_depth = with_depth.assign(model=with_depth["model"].astype(str), task=with_depth["task"].astype(str))
+    table = with_depth.groupby(["model", "task", "depth", "target_length"], sort=True).agg(
+        score=("score", "mean"), n=("score", "count")
     )
+    return table.reset_index()[columns]
+
+
+def aggregate(samples: pd.DataFrame, options: AggregateOptions | None = None) -> Leaderboard:
+    """All tables from a per-sample frame (as `load_samples` returns it)."""
+    options = options or AggregateOptions()
+    samples = label_models(samples)
+    task_cells, replicates = _task_cells(samples, options)
+    family_cells = _averaged_cells(task_cells, replicates, "family", ["model", "family"])
+    overall_cells = _averaged_cells(family_cells, replicates, "overall", ["model"])
+    cells = pd.concat(
+        [frame for frame in (task_cells[CELL_COLUMNS], family_cells, overall_cells) if not frame.empty],
+        ignore_index=True,
+    )
+    return Leaderboard(
+        samples=samples,
+        cells=cells,
+        rows=_rows(cells, replicates, options),
+        depths=depth_table(samples),
+        options=options,
+        replicates=replicates,
+    )
+
+
+def build_leaderboard(run_dirs: Iterable[Path], options: AggregateOptions | None = None) -> Leaderboard:
+    return aggregate(load_samples(list(run_dirs)), options)

@@ -1,75 +1,89 @@
-"""Markdown leaderboards: rows model x task, columns lengths, plus sample and error counts."""
+"""The markdown leaderboard: an overall table per model, a table per task family, depth tables."""
 
 from __future__ import annotations
-
-import math
 
 import pandas as pd
 
 from lc_bench.lengths import format_length
+from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.plots import binned
+from lc_bench.metrics.views import RowView, families, format_score, row_views
 
 
-def _cell(value: float) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
-
-
-def _markdown(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def length_table_markdown(table: pd.DataFrame) -> str:
-    """The per-length table: one score column per length, then avg, n, errors, truncated."""
-    lengths = sorted(table["target_length"].unique())
-    header = ["model", "task", *[format_length(int(x)) for x in lengths], "avg", "n", "errors", "truncated"]
+def _length_cells(view: RowView, lengths: list[int]) -> list[str]:
+    return [view.cells[length].text if length in view.cells else "–" for length in lengths]
+
+
+def _summary_cells(view: RowView) -> list[str]:
+    return [
+        view.avg,
+        view.effective,
+        view.effective_strict,
+        format_score(view.summary["wavg_inc"]),
+        format_score(view.summary["wavg_dec"]),
+    ]
+
+
+SUMMARY_HEADER = ["avg", "eff. length", "eff. (strict)", "wAvg inc", "wAvg dec"]
+
+
+def overall_markdown(board: Leaderboard) -> str:
+    lengths = [format_length(x) for x in board.lengths]
+    rows = [[v.model, *_length_cells(v, board.lengths), *_summary_cells(v)] for v in row_views(board, "overall")]
+    return markdown_table(["model", *lengths, *SUMMARY_HEADER], rows)
+
+
+def family_markdown(board: Leaderboard, family: str) -> str:
+    lengths = [format_length(x) for x in board.lengths]
     rows = []
-    for (model, task), group in table.groupby(["model", "task"], sort=True):
-        scores = dict(zip(group["target_length"], group["score"], strict=True))
-        cells = [_cell(scores.get(length, float("nan"))) for length in lengths]
-        row_avg = group["score"].mean()
-        rows.append(
-            [
-                str(model),
-                str(task),
-                *cells,
-                _cell(row_avg),
-                str(int(group["n"].sum())),
-                str(int(group["errors"].sum())),
-                str(int(group["truncated"].sum())),
-            ]
-        )
-    return _markdown(header, rows)
+    for view in row_views(board, family=family):
+        if view.level == "overall":
+            continue
+        task = f"**{family} avg**" if view.level == "family" else view.task
+        counts = [str(int(view.summary[k])) if view.level == "task" else "" for k in ("n", "errors", "truncated")]
+        rows.append([view.model, task, *_length_cells(view, board.lengths), *_summary_cells(view), *counts])
+    return markdown_table(["model", "task", *lengths, *SUMMARY_HEADER, "n", "errors", "truncated"], rows)
 
 
-def depth_table_markdown(depth_table: pd.DataFrame) -> str:
+def depth_markdown(depths: pd.DataFrame) -> str:
     """Per model x task: rows depth, columns length."""
-    if depth_table.empty:
+    if depths.empty:
         return ""
+    depths = binned(depths)
+    lengths = sorted(depths["target_length"].unique())
     parts = []
-    lengths = sorted(depth_table["target_length"].unique())
-    for (model, task), group in depth_table.groupby(["model", "task"], sort=True):
+    for (model, task), group in depths.groupby(["model", "task"], sort=True):
         pivot = group.pivot(index="depth", columns="target_length", values="score")
-        header = ["depth %", *[format_length(int(x)) for x in lengths]]
         rows = [
-            [f"{depth:g}", *[_cell(pivot.loc[depth].get(length, float("nan"))) for length in lengths]]
+            [f"{depth:g}", *[format_score(pivot.loc[depth].get(length, float("nan"))) for length in lengths]]
             for depth in pivot.index
         ]
-        parts.append(f"#### {model} · {task}\n\n" + _markdown(header, rows))
+        header = ["depth %", *[format_length(int(x)) for x in lengths]]
+        parts.append(f"#### {model} · {task}\n\n" + markdown_table(header, rows))
     return "\n\n".join(parts)
 
 
-def leaderboard_markdown(table: pd.DataFrame, depth_table: pd.DataFrame) -> str:
+def leaderboard_markdown(board: Leaderboard) -> str:
+    options = board.options
     sections = [
         "# lc_bench leaderboard",
-        "Scores are the task's primary metric (x100), mean over samples; lengths are model tokens "
-        "(k = 1024) of prompt + output budget. Errored samples are counted, not scored.",
-        "## Score by length",
-        length_table_markdown(table),
+        "Scores are each task's primary metric (x100), mean over samples, ± the half-width of a 95% "
+        f"bootstrap interval ({options.replicates} replicates, seed {options.seed}). Lengths are model "
+        "tokens (k = 1024) of prompt + output budget. A family score is the mean of its tasks; overall "
+        "is the mean of the families. Errored samples are counted, not scored. Effective length: the "
+        f"largest length scoring at least {options.threshold:g} (strict: and every shorter length too).",
+        "## Overall",
+        overall_markdown(board),
     ]
-    from lc_bench.metrics.plots import binned
-
-    depth_md = depth_table_markdown(binned(depth_table)) if not depth_table.empty else ""
+    for family in families(board):
+        sections += [f"## {family}", family_markdown(board, family)]
+    depth_md = depth_markdown(board.depths)
     if depth_md:
         sections += ["## Score by depth and length", depth_md]
     return "\n\n".join(sections) + "\n"

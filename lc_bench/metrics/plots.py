@@ -1,5 +1,6 @@
-"""PNG heatmaps of score by needle depth x length, in the red-yellow-green of the original
-needle-in-a-haystack test, for people who paste them into papers."""
+"""Matplotlib figures for people who paste them into papers: depth x length heatmaps in the
+red-yellow-green of the original needle-in-a-haystack test, and score-vs-length lines per model.
+The line plots are also rendered as inline SVG for the HTML page (text kept as text)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ COLORS = ("#F0496E", "#EBB839", "#0CD79F")  # gkamradt's colormap: 0 red -> 50 y
 MAX_DEPTH_ROWS = 11
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
 
 
@@ -24,17 +25,72 @@ def binned(depth_table: pd.DataFrame) -> pd.DataFrame:
         return depth_table
     table = depth_table.copy()
     table["depth"] = (table["depth"] / 10).round() * 10
-    return table.groupby(["model", "task", "depth", "target_length"], as_index=False)["score"].mean()
+    if "n" not in table:
+        return table.groupby(["model", "task", "depth", "target_length"], as_index=False)["score"].mean()
+    table["weighted"] = table["score"] * table["n"]
+    merged = table.groupby(["model", "task", "depth", "target_length"], as_index=False)[["weighted", "n"]].sum()
+    merged["score"] = merged["weighted"] / merged["n"].where(merged["n"] > 0)
+    return merged.drop(columns="weighted")
+
+
+def _pyplot():  # noqa: ANN202 - matplotlib.pyplot, imported lazily (slow to import)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "lc_bench"  # stable ids: the same data gives the same file
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def length_figure(series: dict[str, dict[int, float]], title: str, threshold: float | None):  # noqa: ANN201
+    """Score vs length, one line per model, log2 length axis; the effective-length threshold dashed."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6.4, 3.6))
+    lengths = sorted({length for points in series.values() for length in points})
+    for label, points in sorted(series.items()):
+        xs = [x for x in lengths if x in points and points[x] == points[x]]
+        axes.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    if threshold is not None:
+        axes.axhline(threshold, color="grey", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
+    axes.set_xscale("log", base=2)
+    axes.set_xticks(lengths, [format_length(x) for x in lengths])
+    axes.minorticks_off()
+    axes.set_ylim(0, 102)
+    axes.set_xlabel("context length (tokens)")
+    axes.set_ylabel("score")
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, loc="lower left")
+    figure.tight_layout()
+    return figure
+
+
+def figure_svg(figure) -> str:  # noqa: ANN001 - a matplotlib Figure
+    """The figure as an inline <svg> element (no XML prolog), then closed."""
+    import io
+
+    plt = _pyplot()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def save_png(figure, path: Path) -> Path:  # noqa: ANN001 - a matplotlib Figure
+    plt = _pyplot()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
 
 
 def write_heatmaps(depth_table: pd.DataFrame, folder: Path) -> list[Path]:
     """One PNG per model x task that has depths; returns the paths written."""
     if depth_table.empty:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     from matplotlib.colors import LinearSegmentedColormap
 
     colormap = LinearSegmentedColormap.from_list("niah", COLORS)
@@ -55,8 +111,5 @@ def write_heatmaps(depth_table: pd.DataFrame, folder: Path) -> list[Path]:
                     axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=8)
         figure.colorbar(image, ax=axes, label="score")
         figure.tight_layout()
-        path = folder / f"heatmap_{_slug(str(model))}_{_slug(str(task))}.png"
-        figure.savefig(path, dpi=120)
-        plt.close(figure)
-        written.append(path)
+        written.append(save_png(figure, folder / f"heatmap_{slug(str(model))}_{slug(str(task))}.png"))
     return written

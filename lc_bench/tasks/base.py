@@ -31,6 +31,7 @@ class BuildContext:
 
 class Task(Protocol):
     name: ClassVar[str]
+    family: ClassVar[str]  # leaderboards average tasks within a family (RULER: the mean of its 13 tasks)
     description: ClassVar[str]
     params_model: ClassVar[type[TaskParams]]
     primary_metric: ClassVar[str]

@@ -68,6 +68,7 @@ class Niah:
     name: ClassVar[str] = "niah"
     description: ClassVar[str] = "needle in a haystack, any RULER variant (keys, values, queries, haystack)"
     params_model: ClassVar[type[TaskParams]] = NiahParams
+    family: ClassVar[str] = "ruler"
     primary_metric: ClassVar[str] = "string_match_all"
     default_max_new_tokens: ClassVar[int] = 128
 

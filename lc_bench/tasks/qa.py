@@ -147,6 +147,7 @@ class QATask:
     dataset: ClassVar[str]
     fixture_name: ClassVar[str]
     params_model: ClassVar[type[TaskParams]] = QAParams
+    family: ClassVar[str] = "ruler"
     primary_metric: ClassVar[str] = "string_match_part"
     default_max_new_tokens: ClassVar[int] = 32
 

@@ -51,6 +51,7 @@ class UnitTask:
     name: ClassVar[str]
     description: ClassVar[str]
     params_model: ClassVar[type[TaskParams]]
+    family: ClassVar[str] = "ruler"
     primary_metric: ClassVar[str] = "string_match_all"
     default_max_new_tokens: ClassVar[int]
     unit_tokens: ClassVar[float] = 4.0

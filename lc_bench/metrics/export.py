@@ -1,0 +1,54 @@
+"""Machine-readable leaderboards: leaderboard.json (every cell with n and its interval) and a tidy
+leaderboard.csv (one line per cell), plus the folder writer that produces every output at once."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.bootstrap import CONFIDENCE
+
+SCHEMA = "lc_bench.leaderboard/1"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{key: _clean(value) for key, value in row.items()} for row in frame.to_dict("records")]
+
+
+def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": [str(path) for path in run_dirs],
+        "options": {**asdict(board.options), "confidence": CONFIDENCE, "interval": "percentile bootstrap"},
+        "models": board.models,
+        "lengths": board.lengths,
+        "cells": _records(board.cells),
+        "rows": _records(board.rows),
+        "depths": _records(board.depths),
+    }
+
+
+def write_json(board: Leaderboard, run_dirs: list[Path], path: Path) -> Path:
+    path.write_text(json.dumps(leaderboard_json(board, run_dirs), indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return path
+
+
+def write_csv(board: Leaderboard, path: Path) -> Path:
+    board.cells.to_csv(path, index=False, float_format="%.4f")
+    return path

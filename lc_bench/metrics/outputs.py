@@ -1,0 +1,56 @@
+"""Every leaderboard output into one folder: md, csv, json, html, and PNG plots under plots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.export import write_csv, write_json
+from lc_bench.metrics.html import DEFAULT_SAMPLES_PER_CELL, render_html
+from lc_bench.metrics.leaderboard import leaderboard_markdown
+from lc_bench.metrics.plots import length_figure, save_png, slug, write_heatmaps
+from lc_bench.metrics.views import families, row_views
+
+OUTPUT_NAMES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html")
+PLOTS_DIR = "plots"
+
+
+def write_length_plots(board: Leaderboard, folder: Path) -> list[Path]:
+    """Score vs length PNGs: overall, then one per task family."""
+    written = []
+    for level, family in [("overall", None), *[("family", name) for name in families(board)]]:
+        series = {
+            view.model: {length: cell.score for length, cell in view.cells.items()}
+            for view in row_views(board, level, family)
+        }
+        name = family or "overall"
+        figure = length_figure(series, f"{name}: score vs length", board.options.threshold)
+        written.append(save_png(figure, folder / f"length_{slug(name)}.png"))
+    return written
+
+
+def write_outputs(
+    board: Leaderboard, run_dirs: list[Path], folder: Path, per_cell: int = DEFAULT_SAMPLES_PER_CELL
+) -> list[Path]:
+    """Writes each file whole (rendered first), so an error leaves no half-written output."""
+    markdown = leaderboard_markdown(board)
+    html = render_html(board, run_dirs, per_cell)
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = folder / PLOTS_DIR
+    plots.mkdir(exist_ok=True)
+    written = [
+        _write_text(folder / "leaderboard.md", markdown),
+        write_csv(board, folder / "leaderboard.csv"),
+        write_json(board, run_dirs, folder / "leaderboard.json"),
+        _write_text(folder / "leaderboard.html", html),
+    ]
+    written += write_length_plots(board, plots)
+    written += write_heatmaps(board.depths, plots)
+    return written
+
+
+def _write_text(path: Path, text: str) -> Path:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return path
