@@ -73,7 +73,7 @@ def figure_svg(figure) -> str:  # noqa: ANN001 - a matplotlib Figure
 
     plt = _pyplot()
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg") :]

@@ -109,8 +109,8 @@ def _hash_arrow_keys(keys: pa.Array) -> np.ndarray:
         offsets = np.frombuffer(keys.buffers()[1], dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
         if len(keys) and np.all(np.diff(offsets) == 32):
             data = np.frombuffer(keys.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-            halves = data.reshape(-1, 32)[:, :16].copy().view(np.uint64)  # 16 hex digits = 64 random bits
-            return halves[:, 0] ^ (halves[:, 1] * np.uint64(0x9E3779B97F4A7C15))
+            words = pd.DataFrame(data.reshape(-1, 32).copy().view(np.uint64))  # 4 words of 8 key bytes
+            return pd.util.hash_pandas_object(words, index=False).to_numpy()
         return _hash_keys(keys.to_numpy(zero_copy_only=False))
     raise pa.ArrowInvalid("a record without a key")
 

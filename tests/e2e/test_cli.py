@@ -69,13 +69,15 @@ def test_run_then_leaderboard(tiny_model_dir, tmp_path):
     assert len(rows) == 2 * 3 * 2
     assert {r["target_length"] for r in rows} == {1024, 2048}
     assert all(r["scores"]["string_match_all"] == 100.0 for r in rows)
-    assert "| tiny-llama0 | niah | 100.0 | 100.0 | 100.0 | 12 | 0 | 0 |" in result.stdout
+    row = "| tiny-llama0 | niah | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | 2k | 2k | 100.0 | 100.0 | 12 | 0 | 0 |"
+    assert row in result.stdout
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["model"] == "tiny-llama0" and manifest["seed"] == 0
     assert manifest["chat_template_sha256"] and manifest["ended"]
     assert "transformers" in manifest["package_versions"]
     board = lc_bench("leaderboard", str(run_dir))
-    assert board.stdout == (run_dir / "leaderboard.md").read_text()
+    assert board.stdout.startswith((run_dir / "leaderboard.md").read_text())
+    assert f"open {run_dir / 'leaderboard.html'}" in board.stdout
 
 
 def test_errors_are_recorded_counted_and_exit_1_then_retried(tiny_model_dir, tmp_path):
@@ -86,10 +88,10 @@ def test_errors_are_recorded_counted_and_exit_1_then_retried(tiny_model_dir, tmp
     assert "2 errors" in first.stdout
     rows = records(out / "r")
     assert len(rows) == 4 and sum(r["completion"]["error"] is not None for r in rows) == 2
-    assert "| 100.0 | 100.0 | 4 | 2 | 0 |" in first.stdout  # 4 samples, 2 of them errors
+    assert "| 1k | 1k | 100.0 | 100.0 | 2 | 2 | 0 |" in first.stdout  # 2 scored, 2 errors
     second = lc_bench(*args)  # like an API outage that has passed: only the failures rerun
     assert "2 already recorded, 2 generated, 0 errors" in second.stdout
-    assert "| 100.0 | 100.0 | 4 | 0 | 0 |" in second.stdout
+    assert "| 1k | 1k | 100.0 | 100.0 | 4 | 0 | 0 |" in second.stdout
     assert len(records(out / "r")) == 6  # append-only: the failed attempts stay on disk
 
 
@@ -139,13 +141,13 @@ def test_quick_suite_writes_leaderboard_and_heatmaps(tiny_model_dir, tmp_path):
     assert {r["task"] for r in rows} == {"niah_single_2", "niah_multikey_2", "niah_multivalue", "vt", "cwe",
                                          "fwe", "qa_1"}
     assert len(rows) == 7 * 2
-    assert sorted(p.name for p in run_dir.glob("heatmap_*.png")) == [
+    assert sorted(p.name for p in (run_dir / "plots").glob("heatmap_*.png")) == [
         "heatmap_tiny-llama0_niah_multikey_2.png",
         "heatmap_tiny-llama0_niah_multivalue.png",
         "heatmap_tiny-llama0_niah_single_2.png",
     ]
     assert "## Score by depth and length" in result.stdout
-    assert "| tiny-llama0 | vt | 100.0 | 100.0 |" in result.stdout  # echo repeats the chain
+    assert "| tiny-llama0 | vt | 100.0 ± 0.0 | 100.0 ± 0.0 |" in result.stdout  # echo repeats the chain
 
 
 def test_listing_commands():

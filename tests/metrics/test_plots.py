@@ -26,3 +26,26 @@ def test_random_depths_are_binned_to_tens():
 def test_no_depths_no_files(tmp_path):
     empty = pd.DataFrame(columns=["model", "task", "depth", "target_length", "score"])
     assert write_heatmaps(empty, tmp_path) == []
+
+
+def test_binning_weights_by_sample_count():
+    depth_table = pd.DataFrame(
+        [
+            {"model": "m", "task": "niah", "depth": 1.0, "target_length": 1024, "score": 100.0, "n": 3},
+            {"model": "m", "task": "niah", "depth": 4.0, "target_length": 1024, "score": 0.0, "n": 1},
+            *[{"model": "m", "task": "niah", "depth": float(d), "target_length": 1024, "score": 0.0, "n": 1}
+              for d in range(20, 100, 7)],
+        ]
+    )
+    result = binned(depth_table).set_index(["depth", "target_length"])
+    assert result.loc[(0.0, 1024), "score"] == 75.0 and result.loc[(0.0, 1024), "n"] == 4
+
+
+def test_length_plot_svg_is_inline_and_deterministic():
+    from lc_bench.metrics.plots import figure_svg, length_figure
+
+    series = {"<model>": {1024: 90.0, 2048: 50.0}}
+    first = figure_svg(length_figure(series, "t", 85.6))
+    again = figure_svg(length_figure(series, "t", 85.6))
+    assert first.startswith("<svg") and first == again
+    assert "&lt;model&gt;" in first and "<model>" not in first
