@@ -44,11 +44,17 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
     }
 
 
-def write_json(board: Leaderboard, run_dirs: list[Path], path: Path) -> Path:
-    path.write_text(json.dumps(leaderboard_json(board, run_dirs), indent=1, ensure_ascii=False) + "\n", "utf-8")
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Whole file or nothing: an interrupted write never leaves a half-written output."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
     return path
+
+
+def write_json(board: Leaderboard, run_dirs: list[Path], path: Path) -> Path:
+    return write_text_atomic(path, json.dumps(leaderboard_json(board, run_dirs), indent=1, ensure_ascii=False) + "\n")
 
 
 def write_csv(board: Leaderboard, path: Path) -> Path:
-    board.cells.to_csv(path, index=False, float_format="%.4f")
-    return path
+    return write_text_atomic(path, board.cells.to_csv(index=False, float_format="%.4f"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lc_bench.metrics.aggregate import Leaderboard
-from lc_bench.metrics.export import write_csv, write_json
+from lc_bench.metrics.export import write_csv, write_json, write_text_atomic
 from lc_bench.metrics.html import DEFAULT_SAMPLES_PER_CELL, render_html
 from lc_bench.metrics.leaderboard import leaderboard_markdown
 from lc_bench.metrics.plots import length_figure, save_png, slug, write_heatmaps
@@ -39,18 +39,11 @@ def write_outputs(
     plots = folder / PLOTS_DIR
     plots.mkdir(exist_ok=True)
     written = [
-        _write_text(folder / "leaderboard.md", markdown),
+        write_text_atomic(folder / "leaderboard.md", markdown),
         write_csv(board, folder / "leaderboard.csv"),
         write_json(board, run_dirs, folder / "leaderboard.json"),
-        _write_text(folder / "leaderboard.html", html),
+        write_text_atomic(folder / "leaderboard.html", html),
     ]
     written += write_length_plots(board, plots)
     written += write_heatmaps(board.depths, plots)
     return written
-
-
-def _write_text(path: Path, text: str) -> Path:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-    return path

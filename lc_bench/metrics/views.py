@@ -44,6 +44,8 @@ class ScoreCell:
     high: float
     n: int
     errors: int
+    truncated: int
+    input_tokens: float
 
     @property
     def text(self) -> str:
@@ -90,7 +92,8 @@ def row_views(board: Leaderboard, level: str | None = None, family: str | None =
         group = cells.loc[[key]] if key in cells.index else pd.DataFrame()
         by_length = {
             int(cell["target_length"]): ScoreCell(
-                cell["score"], cell["ci_low"], cell["ci_high"], int(cell["n"]), int(cell["errors"])
+                cell["score"], cell["ci_low"], cell["ci_high"], int(cell["n"]), int(cell["errors"]),
+                int(cell["truncated"]), cell["input_tokens"],
             )
             for cell in group.to_dict("records")
         }

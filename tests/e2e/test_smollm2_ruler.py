@@ -43,5 +43,5 @@ def test_quick_suite_generates_on_smollm2_at_1k_and_4k(smollm2_dir, tmp_path):
     assert all(row["completion"]["prompt_tokens"] == row["input_tokens"] for row in rows)
     assert {row["target_length"] for row in rows} == {1024, 4096}
     assert sum(row["scores"][row["primary_metric"]] for row in rows) > 0  # it finds something
-    assert (run_dir / "heatmap_SmolLM2-135M-Instruct_niah_single_2.png").exists()
+    assert (run_dir / "plots" / "heatmap_SmolLM2-135M-Instruct_niah_single_2.png").exists()
     assert "| SmolLM2-135M-Instruct | cwe |" in result.stdout
