@@ -21,7 +21,7 @@ from lc_bench.lengths import check_context_window
 from lc_bench.manifest import build_manifest
 from lc_bench.models import ModelRef, context_window, resolve_model
 from lc_bench.registry import RUNNERS, TASKS
-from lc_bench.runners.base import RunnerContext, parse_options
+from lc_bench.runners.base import RunnerContext, parse_options, public_options
 from lc_bench.schema import Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, Task, make_task
@@ -166,6 +166,8 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
     manifest.run_name = prepared.run_dir.name
     store = RunStore(prepared.run_dir)
     manifest = store.open(manifest)
+    # every option of this invocation, including those left out of the resume key (never a secret)
+    manifest.invocations[-1]["runner_options"] = public_options(runner.options)
     errors = generated = pending_count = 0
     try:
         done = store.done_keys() & keyed.keys()
@@ -190,6 +192,9 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
             errors=errors,
             torn_bytes_moved=store.torn_bytes,
         )
+        usage = getattr(runner, "usage_summary", None)
+        if usage is not None:
+            invocation["usage"] = usage()
         manifest.ended = invocation["ended"]
         store.close(manifest)
     return RunSummary(
@@ -208,6 +213,7 @@ def to_request(key: str, sample: Sample, params: GenerationParams) -> Request:
         messages=sample.messages,
         use_chat_template=sample.use_chat_template,
         answer_prefix=sample.answer_prefix,
+        input_tokens=sample.input_tokens,
         max_new_tokens=sample.max_new_tokens,
         stop=sample.stop,
         params=params,

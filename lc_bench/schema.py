@@ -55,6 +55,7 @@ class Request(Frozen):
     messages: tuple[ChatMessage, ...]
     use_chat_template: bool
     answer_prefix: str = ""
+    input_tokens: int | None = None  # as measured by the model's tokenizer (rate limits, ordering)
     max_new_tokens: int
     stop: tuple[str, ...] = ()
     params: GenerationParams = GenerationParams()
@@ -72,6 +73,7 @@ class Completion(Frozen):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     latency_s: float | None = None
+    attempts: int | None = None  # API runners: tries this outcome took (retries included)
     error: GenerationError | None = None
 
 
