@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from lc_bench.errors import UsageError
@@ -294,24 +293,37 @@ def quiet_libraries() -> None:
         pass
 
 
+def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
+    """The exception class from click and from the copy of click that newer typer vendors."""
+    import importlib
+
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
 def main() -> None:
     """Console entry point: maps UsageError to one line and exit code 2."""
     quiet_libraries()
+    usage_errors = _click_exceptions("UsageError")
+    click_errors = _click_exceptions("ClickException")
+    aborts = _click_exceptions("Abort")
     try:
         code = app(standalone_mode=False)
     except UsageError as exc:
         typer.echo(f"lc-bench: error: {exc}", err=True)
         sys.exit(2)
-    except click.exceptions.UsageError as exc:
+    except usage_errors as exc:
         typer.echo(f"lc-bench: error: {exc.format_message()}", err=True)
         sys.exit(2)
-    except click.exceptions.ClickException as exc:
+    except click_errors as exc:
         typer.echo(f"lc-bench: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        typer.echo("lc-bench: interrupted; rerun the same command to resume", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (*aborts, KeyboardInterrupt):
         typer.echo("lc-bench: interrupted; rerun the same command to resume", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -51,5 +51,6 @@ class Registry(Generic[T]):
 
 TASKS: Registry = Registry("task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa"))
 RUNNERS: Registry = Registry(
-    "runner", ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai")
+    "runner", ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai", "lc_bench.runners.vllm",
+                "lc_bench.runners.ray")
 )

@@ -265,7 +265,8 @@ class OpenAIRunner:
 
         gate = asyncio.Semaphore(self.options.concurrency)
         limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
-        limits_http = httpx.Limits(max_connections=self.options.concurrency * 2)
+        connections = self.options.concurrency
+        limits_http = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         async with httpx.AsyncClient(timeout=self.options.timeout_s, limits=limits_http) as client:
             # Longest prompts first, as the local runners do: a context-length problem shows at once.
             ordered = sorted(requests, key=lambda r: -(r.input_tokens or 0))

@@ -38,6 +38,8 @@ def records(run_dir: Path) -> list[dict]:
         (["--runner-opt", "colour=red"], "option colour"),
         (["--task-opt", "niah.haystack=/no/corpus"], "haystack '/no/corpus' not found"),
         (["--samples", "0"], "--samples must be at least 1"),
+        (["--bogus"], "No such option: --bogus"),
+        (["--runner", "vllm"], "the vllm runner needs vLLM"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny_model_dir, tmp_path, args, message):

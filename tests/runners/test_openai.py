@@ -134,3 +134,25 @@ def test_endpoint_pool_rests_a_dead_replica():
     assert {pool.pick() for _ in range(4)} == {"http://a/v1"}
     now[0] = 11.0
     assert {pool.pick() for _ in range(4)} == {"http://a/v1", "http://b/v1"}
+
+
+def test_token_bucket_waits_for_refill(monkeypatch):
+    import asyncio
+
+    from lc_bench.runners.ratelimit import TokenBucket
+
+    now = [0.0]
+
+    async def fake_sleep(seconds):
+        now[0] += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    bucket = TokenBucket(60, clock=lambda: now[0])  # one a second, bursting to 60
+
+    async def scenario():
+        assert await bucket.take(60) == 0.0  # the first minute's burst is free
+        waited = await bucket.take(3)
+        assert waited == pytest.approx(3.0)
+        assert await bucket.take(1000) == pytest.approx(60.0)  # larger than the burst: a full bucket
+
+    asyncio.run(scenario())

@@ -1,0 +1,102 @@
+"""Throughput of the `openai` runner against a loopback server with a fixed latency.
+
+A server that answers every request after `latency` seconds allows at most concurrency / latency
+requests per second; the runner should reach >= 90% of that (issue 5). The server is a minimal
+asyncio HTTP/1.1 responder in a separate process, so its work does not share the client's loop.
+
+    python benchmarks/api_throughput.py [--requests 1000] [--concurrency 64] [--latency 0.25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import socket
+import time
+
+ANSWER = json.dumps(
+    {"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "42"}}],
+     "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
+).encode()
+
+
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            await asyncio.sleep(latency)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(ANSWER)).encode() + b"\r\n\r\n" + ANSWER)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+def serve(sock: socket.socket, latency: float) -> None:
+    async def main() -> None:
+        server = await asyncio.start_server(lambda r, w: _handle(r, w, latency), sock=sock, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def run_client(port: int, count: int, concurrency: int) -> float:
+    from lc_bench.models import ModelRef
+    from lc_bench.runners.base import RunnerContext
+    from lc_bench.runners.openai import OpenAIOptions, OpenAIRunner
+    from lc_bench.schema import ChatMessage, Request
+
+    runner = OpenAIRunner(
+        RunnerContext(model=ModelRef(name="bench", source="bench"), tokenizer=None),  # type: ignore[arg-type]
+        OpenAIOptions(base_url=f"http://127.0.0.1:{port}/v1", concurrency=concurrency, timeout_s=30),
+    )
+    requests = [
+        Request(key=f"{n:08d}", messages=(ChatMessage(role="user", content=f"question {n}"),),
+                use_chat_template=True, max_new_tokens=8)
+        for n in range(count)
+    ]
+    started = time.perf_counter()
+    completions = list(runner.generate(requests))
+    elapsed = time.perf_counter() - started
+    errors = sum(c.error is not None for c in completions)
+    if len(completions) != count or errors:
+        raise SystemExit(f"expected {count} answers, got {len(completions)} with {errors} errors")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.25)
+    args = parser.parse_args()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = multiprocessing.get_context("fork").Process(target=serve, args=(sock, args.latency), daemon=True)
+    server.start()
+    try:
+        time.sleep(0.5)
+        elapsed = run_client(port, args.requests, args.concurrency)
+    finally:
+        server.terminate()
+    achieved = args.requests / elapsed
+    ideal = args.concurrency / args.latency
+    print(f"{args.requests} requests, concurrency {args.concurrency}, server latency {args.latency:g} s")
+    print(f"ideal     {ideal:8.1f} requests/s (concurrency / latency)")
+    print(f"lc_bench  {achieved:8.1f} requests/s in {elapsed:.2f} s")
+    verdict = "met" if achieved >= 0.9 * ideal else "MISSED"
+    print(f"ratio     {achieved / ideal:.3f} of ideal (target >= 0.90: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
