@@ -202,31 +202,34 @@ class OpenAIRunner:
 
     # -- one request, with retries ---------------------------------------------------------------
 
-    async def _attempt(self, client: Any, request: Request) -> Completion:
-        import httpx
+    async def _attempt(self, session: Any, request: Request) -> Completion:
+        import aiohttp
 
         from lc_bench.runners.retry import classify_status
 
         path, body = self.payload(request)
         url = self.pool.pick()
         try:
-            response = await client.post(url + path, json=body, headers=self._headers())
-        except httpx.TimeoutException as exc:
-            message = f"no answer within {self.options.timeout_s:g} s ({type(exc).__name__})"
-            raise ApiError("Timeout", message, True) from None
-        except httpx.TransportError as exc:
+            async with session.post(url + path, json=body, headers=self._headers()) as response:
+                text = await response.text()
+                status, retry_after = response.status, response.headers.get("Retry-After")
+        except TimeoutError:
+            raise ApiError("Timeout", f"no answer within {self.options.timeout_s:g} s", True) from None
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             self.pool.mark_down(url)
             raise ApiError("ConnectionError", f"{type(exc).__name__}: {exc}", True) from None
         self.pool.mark_up(url)
-        if response.status_code != 200:
-            raise classify_status(response.status_code, response.text, response.headers.get("retry-after"))
+        if status != 200:
+            raise classify_status(status, text, retry_after)
         try:
-            data = json.loads(response.text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ApiError("MalformedResponse", f"response is not JSON: {exc}", True) from None
         return self._parse(request, data)
 
-    async def _complete(self, client: Any, request: Request, gate: asyncio.Semaphore, limits: RateLimits) -> Completion:
+    async def _complete(
+        self, session: Any, request: Request, gate: asyncio.Semaphore, limits: RateLimits
+    ) -> Completion:
         started = time.perf_counter()
         last: ApiError | None = None
         attempt = 0
@@ -235,7 +238,7 @@ class OpenAIRunner:
                 await limits.acquire((request.input_tokens or 0) + request.max_new_tokens)
                 self.usage.attempts += 1
                 try:
-                    completion = await self._attempt(client, request)
+                    completion = await self._attempt(session, request)
                 except ApiError as exc:
                     last = exc
                     if not exc.retryable or attempt == self.options.max_attempts:
@@ -261,16 +264,16 @@ class OpenAIRunner:
         )
 
     async def _run_all(self, requests: Sequence[Request], out: queue.Queue, stop: threading.Event) -> None:
-        import httpx
+        import aiohttp
 
         gate = asyncio.Semaphore(self.options.concurrency)
         limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
-        connections = self.options.concurrency
-        limits_http = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        async with httpx.AsyncClient(timeout=self.options.timeout_s, limits=limits_http) as client:
+        connector = aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0)
+        timeout = aiohttp.ClientTimeout(total=self.options.timeout_s)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             # Longest prompts first, as the local runners do: a context-length problem shows at once.
             ordered = sorted(requests, key=lambda r: -(r.input_tokens or 0))
-            tasks = [asyncio.ensure_future(self._complete(client, r, gate, limits)) for r in ordered]
+            tasks = [asyncio.ensure_future(self._complete(session, r, gate, limits)) for r in ordered]
             try:
                 for finished in asyncio.as_completed(tasks):
                     out.put(await finished)
