@@ -83,17 +83,26 @@ class Leaderboard:
         return sorted(self.cells["model"].unique())
 
 
-def label_models(samples: pd.DataFrame) -> pd.DataFrame:
-    """A model run through several runners gets one row per runner: "model (runner)"."""
-    runners = samples.groupby("model", observed=True)["runner"].nunique()
-    shared = set(runners[runners > 1].index)
-    if not shared:
-        samples["model"] = samples["model"].astype(str)
-        return samples
+def label_models(samples: pd.DataFrame, run_names: list[str] | None = None) -> pd.DataFrame:
+    """Row labels. Runs of one model merge into one row (a ruler run and a longbench run of the
+    same model belong together), except when they overlap, i.e. two runs hold the same task at
+    the same length: then each run gets its own row, "model [run folder]". A model run through
+    several runners gets one row per runner, "model (runner)"."""
     models = samples["model"].astype(str)
-    relabel = models.isin(shared)
-    models[relabel] = models[relabel] + " (" + samples.loc[relabel, "runner"].astype(str) + ")"
-    samples["model"] = models
+    runners = samples["runner"].astype(str)
+    labels = models.copy()
+    several_runners = samples.groupby(models, observed=True)["runner"].nunique()
+    for model in several_runners[several_runners > 1].index:
+        chosen = models == model
+        labels[chosen] = model + " (" + runners[chosen] + ")"
+    if run_names is not None:
+        cells = samples.assign(label=labels, task_name=samples["task"].astype(str))
+        runs_per_cell = cells.groupby(["label", "task_name", "target_length"], observed=True)["run"].nunique()
+        overlapping = set(runs_per_cell[runs_per_cell > 1].index.get_level_values("label"))
+        for label in overlapping:
+            chosen = labels == label
+            labels[chosen] = label + " [" + samples.loc[chosen, "run"].map(lambda i: run_names[i]) + "]"
+    samples["model"] = labels
     return samples
 
 
@@ -216,10 +225,12 @@ def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()[columns]
 
 
-def aggregate(samples: pd.DataFrame, options: AggregateOptions | None = None) -> Leaderboard:
-    """All tables from a per-sample frame (as `load_samples` returns it)."""
+def aggregate(
+    samples: pd.DataFrame, options: AggregateOptions | None = None, run_names: list[str] | None = None
+) -> Leaderboard:
+    """All tables from a per-sample frame (as `load_samples` returns it); `run_names[i]` names run i."""
     options = options or AggregateOptions()
-    samples = label_models(samples)
+    samples = label_models(samples, run_names)
     task_cells, replicates = _task_cells(samples, options)
     family_cells = _averaged_cells(task_cells, replicates, "family", ["model", "family"])
     overall_cells = _averaged_cells(family_cells, replicates, "overall", ["model"])
@@ -238,4 +249,5 @@ def aggregate(samples: pd.DataFrame, options: AggregateOptions | None = None) ->
 
 
 def build_leaderboard(run_dirs: Iterable[Path], options: AggregateOptions | None = None) -> Leaderboard:
-    return aggregate(load_samples(list(run_dirs)), options)
+    run_dirs = list(run_dirs)
+    return aggregate(load_samples(run_dirs), options, [path.name for path in run_dirs])

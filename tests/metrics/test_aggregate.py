@@ -155,3 +155,13 @@ def test_keys_sharing_a_prefix_stay_distinct(tmp_path):
     rows = [Row(f"{n:032x}", float(n % 2) * 100) for n in range(300)]  # 32-digit keys, long shared prefix
     samples = load_samples([write_run(tmp_path / "r", rows)])
     assert len(samples) == 300
+
+
+def test_runs_of_one_model_merge_unless_they_overlap(tmp_path):
+    ruler = write_run(tmp_path / "ruler-run", [Row("a", 100.0, task="niah")])
+    other = write_run(tmp_path / "lb-run", [Row("b", 50.0, task="qa", family="longbench")])
+    assert build_leaderboard([ruler, other]).models == ["m"]  # different tasks: one row
+    rerun = write_run(tmp_path / "short-output", [Row("c", 0.0, task="niah")])
+    board = build_leaderboard([ruler, other, rerun])
+    assert board.models == ["m [lb-run]", "m [ruler-run]", "m [short-output]"]
+    assert cell(board, "task", "niah", 1024, model="m [short-output]").score == 0.0
