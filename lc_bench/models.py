@@ -90,7 +90,8 @@ def default_model() -> ModelRef:
     from importlib.metadata import version
 
     folder = default_gguf_folder()
-    converted = cache_dir() / f"smollm2-135m-instruct-{version(DEFAULT_MODEL_PACKAGE)}"
+    # "-2": the conversion format (no leftover quantization_config); older folders are not reused
+    converted = cache_dir() / f"smollm2-135m-instruct-{version(DEFAULT_MODEL_PACKAGE)}-2"
     if not (converted / "config.json").exists():
         convert_gguf(folder / DEFAULT_GGUF, converted)
     return ModelRef(name=DEFAULT_MODEL_NAME, source=str(converted))
@@ -109,7 +110,11 @@ def convert_gguf(gguf_path: Path, target: Path) -> None:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
         loaded = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-        plain = type(loaded)(loaded.config)
+        config = loaded.config
+        if hasattr(config, "quantization_config"):
+            # the weights are dequantised now; a leftover "gguf" quant_method makes vLLM refuse the folder
+            del config.quantization_config
+        plain = type(loaded)(config)
         plain.load_state_dict(loaded.state_dict())
         plain.generation_config = loaded.generation_config
         plain.save_pretrained(str(tmp))

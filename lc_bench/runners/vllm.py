@@ -47,7 +47,7 @@ class VLLMOptions(RunnerOptions):
     enforce_eager: bool = False
     enable_prefix_caching: bool = True
     max_num_seqs: int | None = Field(None, ge=1)
-    cpu_kv_cache_gib: float | None = Field(None, gt=0, description="CPU only: KV cache size (VLLM_CPU_KVCACHE_SPACE)")
+    cpu_kv_cache_gib: int | None = Field(None, ge=1, description="CPU only: KV cache GiB (VLLM_CPU_KVCACHE_SPACE)")
 
 
 def _import_vllm() -> Any:
@@ -86,6 +86,11 @@ class VLLMRunner:
         if self._llm is not None:
             self.close()
         options = self.options
+        if options.max_model_len is not None and options.max_model_len < needed_len:
+            raise UsageError(
+                f"max_model_len {options.max_model_len} is shorter than the longest request ({needed_len} tokens "
+                "of prompt and output): raise it or drop the longest lengths"
+            )
         if options.cpu_kv_cache_gib is not None:
             os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(options.cpu_kv_cache_gib)
         model = self.context.model
@@ -115,6 +120,11 @@ class VLLMRunner:
         check_kv_capacity(self._llm, needed_len)
         return self._llm
 
+    def prepare(self, longest: int) -> None:
+        """Start the engine before the run folder is touched, so a model or memory problem is
+        bad input (exit 2, nothing written) rather than a half-started run."""
+        self._engine(longest)
+
     def _sampling(self, request: Request) -> Any:
         params = request.params
         return self._vllm.SamplingParams(
@@ -137,11 +147,13 @@ class VLLMRunner:
         for request in ordered:
             prompt = {"prompt_token_ids": prompts[request.key]}
             try:
-                engine.add_request(request.key, prompt, self._sampling(request))
+                request_id = engine.add_request(request.key, prompt, self._sampling(request))
             except (ValueError, RuntimeError) as exc:
                 yield error_completion(request.key, exc)
                 continue
             by_id[request.key] = request
+            if isinstance(request_id, str):  # some vLLM versions answer under an internal id
+                by_id[request_id] = request
         while engine.has_unfinished_requests():
             for output in engine.step():
                 if not output.finished:
