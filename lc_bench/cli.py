@@ -91,7 +91,7 @@ def run_command(
     depths: Annotated[str | None, typer.Option(help="0,50,100 | 0:100:11 | sigmoid:11 | random")] = None,
     samples: Annotated[int | None, typer.Option(help="samples per length x depth cell")] = None,
     seed: int = 0,
-    runner: Annotated[str, typer.Option(help="hf, echo, constant, ...")] = "hf",
+    runner: Annotated[str | None, typer.Option(help="hf, vllm, openai, ray, echo, constant (default: hf)")] = None,
     runner_opt: Annotated[list[str], typer.Option(help="runner option NAME=VALUE (repeatable)")] = [],  # noqa: B006
     task_opt: Annotated[list[str], typer.Option(help="task parameter TASK.NAME=VALUE (repeatable)")] = [],  # noqa: B006
     haystack: Annotated[
@@ -148,6 +148,8 @@ def resolve_run_config(**options: Any):  # noqa: ANN201 - returns RunConfig (imp
             fields = TASKS.get(task).params_model.model_fields
             if "haystack" in fields and fields["haystack"].default == "essay":
                 task_params.setdefault(task, {}).setdefault("haystack", options["haystack"])
+    runner_options = dict(suite.runner_options) if not options["runner"] or options["runner"] == suite.runner else {}
+    runner_options.update(parse_key_values(options["runner_opt"], "--runner-opt"))
     return RunConfig(
         tasks=task_names,
         task_params=task_params,
@@ -155,8 +157,8 @@ def resolve_run_config(**options: Any):  # noqa: ANN201 - returns RunConfig (imp
         depths=() if depth_text.strip() == "random" else tuple(parse_depths(depth_text)),
         samples_per_cell=samples,
         seed=options["seed"],
-        runner=options["runner"],
-        runner_options=parse_key_values(options["runner_opt"], "--runner-opt"),
+        runner=options["runner"] or suite.runner or "hf",
+        runner_options=runner_options,
         model=options["model"],
         max_new_tokens=options["max_new_tokens"],
         temperature=options["temperature"],

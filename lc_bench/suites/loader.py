@@ -1,6 +1,7 @@
 """Suites: YAML files that select and parameterise tasks (no code in YAML).
 
-A suite names tasks and default lengths, depths, samples and task parameters; command-line
+A suite names tasks and default lengths, depths, samples, task parameters, and optionally a
+runner with its options; command-line
 options override any of them. `--suite NAME` finds a shipped suite, `--suite FILE.yaml` a user's.
 """
 
@@ -25,6 +26,9 @@ class Suite(BaseModel):
     depths: str | None = None
     samples: int | None = Field(None, ge=1)
     task_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # e.g. a team's CI suite that always runs against its vllm serve endpoint
+    runner: str | None = None
+    runner_options: dict[str, Any] = Field(default_factory=dict)
 
 
 def shipped_suites() -> list[str]:

@@ -152,6 +152,19 @@ def test_quick_suite_writes_leaderboard_and_heatmaps(tiny_model_dir, tmp_path):
     assert "| tiny-llama0 | vt | 100.0 ± 0.0 | 100.0 ± 0.0 |" in result.stdout  # echo repeats the chain
 
 
+def test_a_suite_can_choose_the_runner_and_its_options(tiny_model_dir, tmp_path):
+    suite = tmp_path / "team.yaml"
+    suite.write_text("tasks: [niah]\nlengths: 1k\ndepths: '50'\nrunner: constant\nrunner_options: {text: hello}\n")
+    out = tmp_path / "results"
+    lc_bench("run", "--suite", str(suite), "--model", str(tiny_model_dir), "--out", str(out), "--name", "s")
+    assert [r["completion"]["text"] for r in records(out / "s")] == ["hello"]
+    assert records(out / "s")[0]["runner"] == "constant"
+    # a runner on the command line wins, and the suite's options (for its own runner) are dropped
+    lc_bench("run", "--suite", str(suite), "--runner", "echo", "--model", str(tiny_model_dir), "--out", str(out),
+             "--name", "e")
+    assert records(out / "e")[0]["runner"] == "echo" and records(out / "e")[0]["completion"]["text"] != "hello"
+
+
 def test_listing_commands():
     tasks = lc_bench("tasks").stdout
     for name in ["niah", "niah_single_1", "niah_multikey_3", "niah_multiquery", "vt", "cwe", "fwe", "qa_1", "qa_2"]:
