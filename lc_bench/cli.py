@@ -80,7 +80,9 @@ def runners_command() -> None:
         runner_class = RUNNERS.get(name)
         typer.echo(f"{name}: {(runner_class.__doc__ or '').strip().splitlines()[0]}")
         for option, field in runner_class.options_model.model_fields.items():
-            typer.echo(f"    {option} = {field.default!r}")
+            default = field.get_default(call_default_factory=True)
+            hint = f"  # {field.description}" if field.description else ""
+            typer.echo(f"    {option} = {default!r}{hint}")
 
 
 @app.command("run")

@@ -172,3 +172,7 @@ def test_listing_commands():
     assert "    num_values: int = 1" in tasks and "    alpha: float = 2.0" in tasks
     assert "ruler: RULER (NVIDIA) 13 synthetic tasks" in lc_bench("suites").stdout
     assert "unknown suite 'rular'" in lc_bench("run", "--suite", "rular", check_rc=2).stderr
+    runners = lc_bench("runners").stdout
+    for name in ["hf", "vllm", "openai", "ray", "echo", "constant"]:
+        assert f"\n{name}: " in "\n" + runners
+    assert "endpoints = []" in runners and "PydanticUndefined" not in runners
