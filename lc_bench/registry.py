@@ -49,7 +49,9 @@ class Registry(Generic[T]):
         raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names())})")
 
 
-TASKS: Registry = Registry("task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa"))
+TASKS: Registry = Registry(
+    "task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa", "lc_bench.tasks.longbench")
+)
 RUNNERS: Registry = Registry(
     "runner", ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai", "lc_bench.runners.vllm",
                 "lc_bench.runners.ray")

@@ -1,0 +1,241 @@
+"""LongBench v1 datasets as lc_bench tasks: `longbench_<dataset>`, one per dataset (21).
+
+Each record is rendered with its dataset's published prompt and output budget, then fitted to
+each requested length (input + output <= target, RULER's rule) by one of three policies:
+
+* `middle` (LongBench's): cut the formatted prompt's tokens to the first and last halves of the
+  budget, before the chat template, with room reserved for the template;
+* `context`: cut only the context field (head and tail halves), so the instructions and question
+  are never lost;
+* `none`: skip records that do not fit, and say how many were skipped at each length.
+
+The recorded sample keeps `truncated`, the dataset's `length` field and its LongBench-E bucket.
+Scores are LongBench's (metrics/longbench.py), x100 per sample, so a mean is eval.py's score.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from lc_bench.errors import UsageError
+from lc_bench.lengths import input_budget
+from lc_bench.metrics.longbench import DATASET_METRICS, length_bucket, score_sample
+from lc_bench.registry import TASKS
+from lc_bench.schema import ChatMessage, Sample
+from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.longbench_config import (
+    DATASETS,
+    HUB_MIRROR,
+    MAX_NEW_TOKENS,
+    NO_CHAT_TEMPLATE,
+    PROMPTS,
+    STOP,
+    task_name,
+)
+
+REQUIRED_FIELDS = ("input", "context", "answers", "length", "dataset", "language", "all_classes", "_id")
+GET_DATA_HINT = (
+    "get the data with `huggingface-cli download --repo-type dataset Xnhyacinth/LongBench` on a machine "
+    "with network, then pass data=PATH.jsonl|.parquet"
+)
+
+
+class LongBenchParams(TaskParams):
+    data: str = Field("auto", description="auto (hub, else shipped fixture), fixture, a hub id, or a .jsonl/.parquet")
+    truncation: Literal["middle", "context", "none"] = "middle"
+    metric_mode: Literal["compat", "strict"] = "compat"
+
+
+def fixture_path(dataset: str) -> Path:
+    return Path(str(resources.files("lc_bench") / "data" / "longbench" / f"{dataset}.jsonl"))
+
+
+def _check(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    for number, row in enumerate(rows, 1):
+        missing = [name for name in REQUIRED_FIELDS if name not in row]
+        if missing:
+            raise UsageError(f"{where}: record {number} lacks {', '.join(missing)} (LongBench's field layout)")
+    if not rows:
+        raise UsageError(f"{where} holds no records")
+    return rows
+
+
+def _read_file(path: Path, dataset: str) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise UsageError(f"LongBench data {path} not found; {GET_DATA_HINT}")
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        rows = pd.read_parquet(path).to_dict("records")
+    else:
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise UsageError(f"{path}:{number} is not valid JSON") from None
+    rows = [row for row in rows if row.get("dataset", dataset) in (dataset, f"{dataset}_e")]
+    return _check([_plain(row) for row in rows], str(path))
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """Parquet gives numpy arrays for list fields; records want plain lists."""
+    return {key: (list(value) if hasattr(value, "tolist") and not isinstance(value, str) else value)
+            for key, value in row.items()}
+
+
+@lru_cache(maxsize=64)
+def load_records(data: str, dataset: str) -> tuple[tuple[dict[str, Any], ...], str]:
+    """(records, source) for one dataset: `fixture`, a file, or a hub id (`auto` falls back)."""
+    if data == "fixture":
+        path = fixture_path(dataset)
+        if not path.exists():
+            raise UsageError(f"no shipped LongBench fixture for {dataset}; {GET_DATA_HINT}")
+        return tuple(_read_file(path, dataset)), "fixture"
+    if data.endswith((".jsonl", ".parquet")):
+        return tuple(_read_file(Path(data).expanduser(), dataset)), data
+    hub_id = HUB_MIRROR if data == "auto" else data
+    try:
+        from datasets import load_dataset
+
+        rows = [_plain(dict(row)) for row in load_dataset(hub_id, dataset, split="test")]
+    except Exception as exc:  # noqa: BLE001 - offline or missing: one line
+        if data == "auto" and fixture_path(dataset).exists():
+            print(f"lc-bench: warning: {hub_id}/{dataset} unavailable ({type(exc).__name__}); using the shipped "
+                  "fixture, not the real dataset", file=sys.stderr)
+            return tuple(_read_file(fixture_path(dataset), dataset)), "fixture"
+        raise UsageError(f"cannot load LongBench {dataset} from {hub_id} ({type(exc).__name__}); "
+                         f"{GET_DATA_HINT}") from None
+    return tuple(_check(rows, f"{hub_id}/{dataset}")), hub_id
+
+
+class LongBenchTask:
+    """One LongBench v1 dataset (see the module docstring)."""
+
+    dataset: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    family: ClassVar[str] = "longbench"
+    params_model: ClassVar[type[TaskParams]] = LongBenchParams
+    primary_metric: ClassVar[str]
+    default_max_new_tokens: ClassVar[int]
+
+    def __init__(self, params: LongBenchParams) -> None:
+        self.params = params
+
+    def _messages(self, prompt: str) -> tuple[ChatMessage, ...]:
+        return (ChatMessage(role="user", content=prompt),)
+
+    def _fit(self, row: dict[str, Any], context: BuildContext, budget: int, chat: bool) -> tuple[str, int, bool] | None:
+        """The prompt, its rendered token count and whether it was cut; None when it cannot fit."""
+        tokenizer = context.tokenizer
+        template = PROMPTS[self.dataset]
+        prompt = template.format(context=row["context"], input=row["input"])
+        count = tokenizer.count(self._messages(prompt), chat)
+        if count <= budget:
+            return prompt, count, False
+        if self.params.truncation == "none":
+            return None
+        overhead = count - len(tokenizer.encode(prompt))
+        for _ in range(4):  # re-tokenising at the cut can add a token or two: shrink and retry
+            room = budget - overhead
+            if room <= 0:
+                return None
+            if self.params.truncation == "middle":
+                ids = tokenizer.encode(template.format(context=row["context"], input=row["input"]))
+                half = room // 2
+                prompt = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
+            else:
+                fixed = len(tokenizer.encode(template.format(context="", input=row["input"])))
+                ids = tokenizer.encode(row["context"])
+                half = max(0, (room - fixed) // 2)
+                if half == 0:
+                    return None
+                cut = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
+                prompt = template.format(context=cut, input=row["input"])
+            count = tokenizer.count(self._messages(prompt), chat)
+            if count <= budget:
+                return prompt, count, True
+            overhead += count - budget
+        return None
+
+    def build(self, context: BuildContext) -> list[Sample]:
+        rows, source = load_records(self.params.data, self.dataset)
+        rows = rows[: context.samples_per_cell]
+        max_new = context.max_new_tokens or MAX_NEW_TOKENS[self.dataset]
+        chat = self.dataset not in NO_CHAT_TEMPLATE
+        samples = []
+        for length in context.lengths:
+            budget = input_budget(length, max_new)
+            skipped = 0
+            for row in rows:
+                fitted = self._fit(row, context, budget, chat)
+                if fitted is None:
+                    skipped += 1
+                    continue
+                prompt, count, truncated = fitted
+                samples.append(
+                    Sample(
+                        task=self.name,
+                        sample_id=f"{self.name}/{length}/{row['_id']}",
+                        messages=self._messages(prompt),
+                        references=tuple(str(answer) for answer in row["answers"]),
+                        target_length=length,
+                        input_tokens=count,
+                        max_new_tokens=max_new,
+                        use_chat_template=chat,
+                        stop=STOP.get(self.dataset, ()),
+                        truncated=truncated,
+                        metadata={
+                            "dataset": self.dataset, "language": row["language"], "_id": row["_id"],
+                            "all_classes": row["all_classes"], "length": row["length"],
+                            "length_bucket": length_bucket(int(row["length"])), "data_source": source,
+                            "truncation": self.params.truncation,
+                        },
+                    )
+                )
+            if skipped:
+                print(f"lc-bench: {self.name}: {skipped} of {len(rows)} records do not fit {length} tokens "
+                      f"(truncation={self.params.truncation}); skipped", file=sys.stderr)
+        return samples
+
+    def score(self, output: str, references: Sequence[str], metadata: dict[str, Any]) -> dict[str, float]:
+        value = score_sample(
+            self.dataset, output, references, metadata.get("all_classes"), self.params.metric_mode
+        )
+        return {self.primary_metric: 100.0 * value}
+
+
+METRIC_NAMES = {
+    "qa_f1_score": "qa_f1", "qa_f1_zh_score": "qa_f1_zh", "rouge_score": "rouge_l", "rouge_zh_score": "rouge_l_zh",
+    "classification_score": "classification", "retrieval_score": "retrieval", "retrieval_zh_score": "retrieval_zh",
+    "count_score": "count", "code_sim_score": "code_sim",
+}
+
+
+def _register(dataset: str) -> None:
+    name = task_name(dataset)
+    metric = METRIC_NAMES[DATASET_METRICS[dataset].__name__]
+    task_class = type(
+        f"LongBench_{name}",
+        (LongBenchTask,),
+        {
+            "dataset": dataset, "name": name, "primary_metric": metric,
+            "default_max_new_tokens": MAX_NEW_TOKENS[dataset],
+            "description": f"LongBench v1 {dataset} ({metric}, {MAX_NEW_TOKENS[dataset]} new tokens)",
+        },
+    )
+    TASKS.register(name)(task_class)
+
+
+for _dataset in DATASETS:
+    _register(_dataset)

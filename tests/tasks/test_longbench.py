@@ -1,0 +1,96 @@
+"""LongBench v1 tasks: published prompts, exact budgets, the three truncation policies, data loading."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from lc_bench.errors import UsageError
+from lc_bench.registry import TASKS
+from lc_bench.tasks.base import BuildContext, make_task
+from lc_bench.tasks.longbench import fixture_path, load_records
+from lc_bench.tasks.longbench_config import DATASETS, PROMPTS, task_name
+
+
+def build(tokenizer, dataset, lengths=(1024, 2048), **params):
+    task = make_task(TASKS.get(task_name(dataset)), {"data": "fixture", **params})
+    return task, task.build(BuildContext(tokenizer, lengths, (), 10, 0))
+
+
+def test_all_21_datasets_are_registered_with_their_metric():
+    assert len(DATASETS) == 21
+    assert TASKS.get("longbench_repobench_p").primary_metric == "code_sim"
+    assert TASKS.get("longbench_multifieldqa_zh").primary_metric == "qa_f1_zh"
+    assert TASKS.get("longbench_gov_report").default_max_new_tokens == 512
+    assert TASKS.get("longbench_hotpotqa").family == "longbench"
+
+
+@pytest.mark.parametrize("dataset", ["hotpotqa", "gov_report", "trec", "multifieldqa_zh", "lcc", "passage_count"])
+def test_every_prompt_fits_its_budget(tiny_tokenizer, dataset):
+    _, samples = build(tiny_tokenizer, dataset)
+    assert samples
+    for sample in samples:
+        assert sample.input_tokens + sample.max_new_tokens <= sample.target_length
+        measured = tiny_tokenizer.count(sample.messages, sample.use_chat_template)
+        assert measured == sample.input_tokens
+
+
+def test_middle_truncation_keeps_both_ends(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, "hotpotqa", lengths=(1024,))
+    cut = [s for s in samples if s.truncated]
+    assert cut, "the fixture's first record exceeds 1k tokens"
+    text = cut[0].messages[0].content
+    assert text.startswith("Answer the question based on the given passages.")
+    assert text.rstrip().endswith("Answer:") and "Question:" in text[-300:]
+
+
+def test_context_truncation_keeps_the_instructions_and_question(tiny_tokenizer):
+    _, samples = build(tiny_tokenizer, "gov_report", lengths=(1024,), truncation="context")
+    text = samples[0].messages[0].content
+    assert samples[0].truncated
+    assert text.startswith("You are given a report by a government agency.")
+    assert text.endswith("Now, write a one-page summary of the report.\n\nSummary:")
+
+
+def test_no_truncation_skips_and_says_so(tiny_tokenizer, capsys):
+    _, samples = build(tiny_tokenizer, "hotpotqa", lengths=(1024, 4096), truncation="none")
+    assert 4096 in {s.target_length for s in samples}  # everything fits at 4k
+    assert not any(s.truncated for s in samples)
+    assert "do not fit 1024 tokens (truncation=none); skipped" in capsys.readouterr().err
+
+
+def test_dataset_settings(tiny_tokenizer):
+    _, trec = build(tiny_tokenizer, "trec", lengths=(2048,))
+    assert not trec[0].use_chat_template and trec[0].max_new_tokens == 64
+    assert trec[0].metadata["all_classes"] and trec[0].references == ("Location",)
+    _, hotpot = build(tiny_tokenizer, "hotpotqa", lengths=(2048,))
+    assert hotpot[0].use_chat_template and hotpot[0].metadata["length_bucket"] == "0-4k"
+    assert PROMPTS["samsum"].endswith("{input}")
+    from lc_bench.tasks.longbench_config import STOP
+
+    assert STOP["samsum"] == ("\n",)
+
+
+def test_scores_are_longbench_scores_x100(tiny_tokenizer):
+    task, samples = build(tiny_tokenizer, "trec", lengths=(2048,))
+    assert task.score("Location\nHuman", ("Location",), samples[0].metadata) == {"classification": 100.0}
+    task, _ = build(tiny_tokenizer, "passage_count", lengths=(2048,))
+    assert task.score("3 or 4", ("3",), {}) == {"count": 50.0}
+
+
+def test_loading_files_and_errors(tmp_path):
+    rows = [json.loads(line) for line in fixture_path("trec").read_text(encoding="utf-8").splitlines()]
+    parquet = tmp_path / "trec.parquet"
+    pd.DataFrame(rows).to_parquet(parquet)
+    records, source = load_records(str(parquet), "trec")
+    assert len(records) == 2 and records[0]["all_classes"] == rows[0]["all_classes"] and source == str(parquet)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"input": "q", "context": "c", "dataset": "trec"}) + "\n")
+    with pytest.raises(UsageError, match="lacks answers, length, language, all_classes, _id"):
+        load_records(str(broken), "trec")
+    with pytest.raises(UsageError, match="not found; get the data with"):
+        load_records(str(tmp_path / "missing.jsonl"), "trec")
+    with pytest.raises(UsageError, match="no shipped LongBench fixture for narrativeqa"):
+        load_records("fixture", "narrativeqa")
