@@ -51,6 +51,7 @@ GET_DATA_HINT = (
 class LongBenchParams(TaskParams):
     data: str = Field("auto", description="auto (hub, else shipped fixture), fixture, a hub id, or a .jsonl/.parquet")
     truncation: Literal["middle", "context", "none"] = "middle"
+    variant: Literal["v1", "e"] = Field("v1", description="e: LongBench-E's length-balanced split (<dataset>_e)")
     metric_mode: Literal["compat", "strict"] = "compat"
 
 
@@ -94,7 +95,7 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def load_records(data: str, dataset: str) -> tuple[tuple[dict[str, Any], ...], str]:
+def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[dict[str, Any], ...], str]:
     """(records, source) for one dataset: `fixture`, a file, or a hub id (`auto` falls back)."""
     if data == "fixture":
         path = fixture_path(dataset)
@@ -107,7 +108,8 @@ def load_records(data: str, dataset: str) -> tuple[tuple[dict[str, Any], ...], s
     try:
         from datasets import load_dataset
 
-        rows = [_plain(dict(row)) for row in load_dataset(hub_id, dataset, split="test")]
+        config = f"{dataset}_e" if variant == "e" else dataset
+        rows = [_plain(dict(row)) for row in load_dataset(hub_id, config, split="test")]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto" and fixture_path(dataset).exists():
             print(f"lc-bench: warning: {hub_id}/{dataset} unavailable ({type(exc).__name__}); using the shipped "
@@ -169,7 +171,7 @@ class LongBenchTask:
         return None
 
     def build(self, context: BuildContext) -> list[Sample]:
-        rows, source = load_records(self.params.data, self.dataset)
+        rows, source = load_records(self.params.data, self.dataset, self.params.variant)
         rows = rows[: context.samples_per_cell]
         max_new = context.max_new_tokens or MAX_NEW_TOKENS[self.dataset]
         chat = self.dataset not in NO_CHAT_TEMPLATE

@@ -94,3 +94,16 @@ def test_loading_files_and_errors(tmp_path):
         load_records(str(tmp_path / "missing.jsonl"), "trec")
     with pytest.raises(UsageError, match="no shipped LongBench fixture for narrativeqa"):
         load_records("fixture", "narrativeqa")
+
+
+def test_the_longbench_suites_run_end_to_end_on_the_fixtures(tiny_model_dir, tmp_path):
+    from tests.e2e.test_cli import lc_bench, records
+
+    for suite, tasks in (("longbench", 21), ("longbench-e", 13)):
+        result = lc_bench("run", "--suite", suite, "--runner", "echo", "--model", str(tiny_model_dir),
+                          "--lengths", "1k", "--out", str(tmp_path), "--name", suite)
+        rows = records(tmp_path / suite)
+        assert len({r["task"] for r in rows}) == tasks and all(r["completion"]["error"] is None for r in rows)
+        assert all(r["metadata"]["data_source"] == "fixture" for r in rows)
+        assert all(r["input_tokens"] + r["max_new_tokens"] <= 1024 for r in rows)
+        assert "## longbench" in result.stdout and "0 errors" in result.stdout
