@@ -95,6 +95,9 @@ def run_command(
     seed: int = 0,
     runner: Annotated[str | None, typer.Option(help="hf, vllm, openai, ray, echo, constant (default: hf)")] = None,
     runner_opt: Annotated[list[str], typer.Option(help="runner option NAME=VALUE (repeatable)")] = [],  # noqa: B006
+    endpoints: Annotated[
+        str | None, typer.Option(help="openai runner: replica URLs URL1,URL2 (spread, with failover)")
+    ] = None,
     task_opt: Annotated[list[str], typer.Option(help="task parameter TASK.NAME=VALUE (repeatable)")] = [],  # noqa: B006
     haystack: Annotated[
         str | None, typer.Option(help="essay corpus for essay-haystack tasks: folder of .txt, FILE.jsonl:FIELD, hf:ID")
@@ -111,7 +114,8 @@ def run_command(
 
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
-        runner_opt=runner_opt, task_opt=task_opt, haystack=haystack, model=model,
+        runner_opt=[*runner_opt, *([f"endpoints={endpoints}"] if endpoints else [])], task_opt=task_opt,
+        haystack=haystack, model=model,
         max_new_tokens=max_new_tokens, temperature=temperature, out=out, name=name,
     )
     summary = run_evaluation(config, progress=RichRunProgress())

@@ -87,8 +87,8 @@ def test_completions_mode_sends_the_rendered_prompt(tiny_model_dir, tmp_path):
 def test_two_replicas_one_killed_mid_run(tiny_model_dir, tmp_path):
     out = tmp_path / "results"
     with FakeOpenAIServer(delay_s=0.05) as alive, FakeOpenAIServer(delay_s=0.05, die_after=4) as dying:
-        lc_bench(*run_args(tiny_model_dir, out, f"endpoints={alive.url},{dying.url}", "concurrency=4",
-                           "backoff_s=0.05"))
+        lc_bench(*run_args(tiny_model_dir, out, "concurrency=4", "backoff_s=0.05"),
+                 "--endpoints", f"{alive.url},{dying.url}")
         served = (alive.state.answered, dying.state.answered)
     rows = records(out / "api")
     assert len(rows) == 22 and len({r["key"] for r in rows}) == 22
