@@ -71,6 +71,7 @@ class Leaderboard:
     cells: pd.DataFrame
     rows: pd.DataFrame
     depths: pd.DataFrame
+    buckets: pd.DataFrame
     options: AggregateOptions
     replicates: dict[CellId, np.ndarray] = field(repr=False, default_factory=dict)
 
@@ -225,6 +226,28 @@ def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()[columns]
 
 
+BUCKET_ORDER = ("0-4k", "4-8k", "8k+")
+
+
+def bucket_table(samples: pd.DataFrame) -> pd.DataFrame:
+    """LongBench-E: mean score and count per model x task x target length x length bucket, for
+    samples whose task assigns one (the bucket comes from the record's own `length` field)."""
+    columns = ["model", "task", "target_length", "bucket", "score", "n"]
+    if "bucket" not in samples:
+        return pd.DataFrame(columns=columns)
+    with_bucket = samples[samples["bucket"].astype(str) != ""]
+    if with_bucket.empty:
+        return pd.DataFrame(columns=columns)
+    with_bucket = with_bucket.assign(
+        model=with_bucket["model"].astype(str), task=with_bucket["task"].astype(str),
+        bucket=with_bucket["bucket"].astype(str),
+    )
+    table = with_bucket.groupby(["model", "task", "target_length", "bucket"], sort=True).agg(
+        score=("score", "mean"), n=("score", "count")
+    )
+    return table.reset_index()[columns]
+
+
 def aggregate(
     samples: pd.DataFrame, options: AggregateOptions | None = None, run_names: list[str] | None = None
 ) -> Leaderboard:
@@ -243,6 +266,7 @@ def aggregate(
         cells=cells,
         rows=_rows(cells, replicates, options),
         depths=depth_table(samples),
+        buckets=bucket_table(samples),
         options=options,
         replicates=replicates,
     )

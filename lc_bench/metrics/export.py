@@ -41,6 +41,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "cells": _records(board.cells),
         "rows": _records(board.rows),
         "depths": _records(board.depths),
+        "buckets": _records(board.buckets),
     }
 
 

@@ -69,6 +69,22 @@ def depth_markdown(depths: pd.DataFrame) -> str:
     return "\n\n".join(parts)
 
 
+def bucket_markdown(buckets: pd.DataFrame) -> str:
+    """LongBench-E: rows model x task x length, columns the 0-4k / 4-8k / 8k+ buckets."""
+    from lc_bench.metrics.aggregate import BUCKET_ORDER
+
+    if buckets.empty:
+        return ""
+    rows = []
+    for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
+        by_bucket = dict(zip(group["bucket"], zip(group["score"], group["n"], strict=True), strict=True))
+        cells = [
+            f"{format_score(by_bucket[b][0])} (n={by_bucket[b][1]})" if b in by_bucket else "–" for b in BUCKET_ORDER
+        ]
+        rows.append([str(model), str(task), format_length(int(length)), *cells])
+    return markdown_table(["model", "task", "length", *BUCKET_ORDER], rows)
+
+
 def leaderboard_markdown(board: Leaderboard) -> str:
     options = board.options
     sections = [
@@ -83,6 +99,14 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     ]
     for family in families(board):
         sections += [f"## {family}", family_markdown(board, family)]
+    bucket_md = bucket_markdown(board.buckets)
+    if bucket_md:
+        sections += [
+            "## Score by LongBench-E length bucket",
+            "Buckets come from each record's own `length` field (words, or characters for Chinese), "
+            "as LongBench-E defines them; the length column is the token budget the prompt was fitted to.",
+            bucket_md,
+        ]
     depth_md = depth_markdown(board.depths)
     if depth_md:
         sections += ["## Score by depth and length", depth_md]

@@ -27,10 +27,10 @@ from lc_bench.errors import UsageError
 from lc_bench.store import RECORDS, read_manifest
 
 BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones cost time
-CATEGORIES = ("model", "runner", "family", "task")
+CATEGORIES = ("model", "runner", "family", "task", "bucket")
 FRAME_COLUMNS = (
     "run", "line", "key_hash", "model", "runner", "family", "task", "target_length", "depth",
-    "input_tokens", "truncated", "error", "score",
+    "input_tokens", "truncated", "error", "score", "bucket",
 )
 
 _ARROW_SCHEMA = pa.schema(
@@ -46,6 +46,8 @@ _ARROW_SCHEMA = pa.schema(
         ("truncated", pa.bool_()),
         ("score", pa.float64()),
         ("completion", pa.struct([("error", pa.struct([("type", pa.string())]))])),
+        # LongBench-E's bucket of the record's own length (words or characters), when a task sets one
+        ("metadata", pa.struct([("length_bucket", pa.string())])),
     ]
 )
 
@@ -125,7 +127,8 @@ def _arrow_batches(path: Path, limit: int) -> Iterator[pa.RecordBatch]:
     for batch in reader:
         columns = {"key_hash": pa.array(_hash_arrow_keys(batch.column("key")))}
         for name in CATEGORIES:
-            columns[name] = batch.column(name).fill_null("").dictionary_encode()
+            source = batch.column("metadata").field("length_bucket") if name == "bucket" else batch.column(name)
+            columns[name] = source.fill_null("").dictionary_encode()
         for name in ("target_length", "depth", "input_tokens", "score"):
             columns[name] = batch.column(name).cast(pa.float64())
         columns["truncated"] = batch.column("truncated").fill_null(False)
@@ -149,7 +152,8 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         score = (record.get("scores") or {}).get(record.get("primary_metric"))
     return {
         "key": record["key"],
-        **{name: record.get(name) or "" for name in CATEGORIES},
+        **{name: record.get(name) or "" for name in CATEGORIES if name != "bucket"},
+        "bucket": (record.get("metadata") or {}).get("length_bucket") or "",
         "target_length": record["target_length"],
         "depth": record.get("depth"),
         "input_tokens": record.get("input_tokens"),

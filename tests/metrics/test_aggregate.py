@@ -165,3 +165,17 @@ def test_runs_of_one_model_merge_unless_they_overlap(tmp_path):
     board = build_leaderboard([ruler, other, rerun])
     assert board.models == ["m [lb-run]", "m [ruler-run]", "m [short-output]"]
     assert cell(board, "task", "niah", 1024, model="m [short-output]").score == 0.0
+
+
+@pytest.mark.parametrize("flat_score", [True, False])
+def test_longbench_e_bucket_table(tmp_path, flat_score):
+    rows = [
+        Row("a", 100.0, 4096, task="qasper", bucket="0-4k"), Row("b", 50.0, 4096, task="qasper", bucket="0-4k"),
+        Row("c", 0.0, 4096, task="qasper", bucket="8k+"), Row("d", 100.0, 4096, task="niah"),
+    ]
+    board = build_leaderboard([write_run(tmp_path / "r", rows, flat_score=flat_score)])
+    table = board.buckets.set_index(["task", "bucket"])
+    assert table.loc[("qasper", "0-4k"), "score"] == 75.0 and table.loc[("qasper", "0-4k"), "n"] == 2
+    assert table.loc[("qasper", "8k+"), "score"] == 0.0 and "niah" not in set(board.buckets["task"])
+    markdown = leaderboard_markdown(board)
+    assert "| m | qasper | 4k | 75.0 (n=2) | – | 0.0 (n=1) |" in markdown

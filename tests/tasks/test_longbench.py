@@ -92,8 +92,8 @@ def test_loading_files_and_errors(tmp_path):
         load_records(str(broken), "trec")
     with pytest.raises(UsageError, match="not found; get the data with"):
         load_records(str(tmp_path / "missing.jsonl"), "trec")
-    with pytest.raises(UsageError, match="no shipped LongBench fixture for narrativeqa"):
-        load_records("fixture", "narrativeqa")
+    with pytest.raises(UsageError, match="no shipped LongBench fixture for lsht_v9"):
+        load_records("fixture", "lsht_v9")
 
 
 def test_the_longbench_suites_run_end_to_end_on_the_fixtures(tiny_model_dir, tmp_path):
