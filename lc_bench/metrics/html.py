@@ -71,6 +71,22 @@ def _heatmaps(depths: pd.DataFrame) -> list[dict[str, Any]]:
     return maps
 
 
+def _bucket_rows(buckets: pd.DataFrame) -> list[dict[str, Any]]:
+    from lc_bench.metrics.aggregate import BUCKET_ORDER
+
+    rows = []
+    for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
+        by_bucket = {row.bucket: row for row in group.itertuples(index=False)}
+        cells = []
+        for name in BUCKET_ORDER:
+            row = by_bucket.get(name)
+            score = row.score if row is not None else float("nan")
+            cells.append({"text": format_score(score), "n": int(row.n) if row is not None else 0,
+                          "sort": "" if is_missing(score) else f"{score:.6g}"})
+        rows.append({"model": model, "task": task, "length": int(length), "cells": cells})
+    return rows
+
+
 def _line_plot(board: Leaderboard, level: str, family: str | None, title: str) -> str:
     series = {
         view.model: {length: cell.score for length, cell in view.cells.items()}
@@ -173,6 +189,8 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
         "overall_plots": [_line_plot(board, "overall", None, "overall: score vs length")],
         "families": sections,
         "heatmaps": _heatmaps(board.depths),
+        "buckets": _bucket_rows(board.buckets),
+        "bucket_names": ("0-4k", "4-8k", "8k+"),
         "drilldown": drilldown(board, run_dirs, per_cell),
         "per_cell": per_cell,
         "script": Markup(script),

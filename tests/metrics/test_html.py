@@ -121,3 +121,10 @@ def test_in_headless_chromium(runs, tmp_path):
         finally:
             browser.close()
     assert (folder / "screenshot.png").stat().st_size > 10_000
+
+
+def test_longbench_e_buckets_in_the_page(tmp_path):
+    rows = [Row("a", 100.0, 4096, task="qasper", bucket="0-4k"), Row("b", 0.0, 4096, task="qasper", bucket="8k+")]
+    run = write_run(tmp_path / "r", rows)
+    html = render_html(build_leaderboard([run]), [run])
+    assert 'id="table-buckets"' in html and ">100.0</td>" in html and 'title="n=0">–</td>' in html
