@@ -227,6 +227,17 @@ def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 BUCKET_ORDER = ("0-4k", "4-8k", "8k+")
+KNOWN_BUCKET_ORDERS = (BUCKET_ORDER, ("short", "medium", "long"))  # LongBench-E; LongBench v2
+
+
+def bucket_columns(buckets: pd.DataFrame) -> list[str]:
+    """The bucket columns in their natural order (LongBench-E's or v2's), else sorted."""
+    present = set(buckets["bucket"].astype(str)) if not buckets.empty else set()
+    columns: list[str] = []
+    for order in KNOWN_BUCKET_ORDERS:
+        if present & set(order):
+            columns += list(order)
+    return columns + sorted(present - set(columns))
 
 
 def bucket_table(samples: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from lc_bench.lengths import format_length
-from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.aggregate import Leaderboard, bucket_columns
 from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
 from lc_bench.metrics.records import read_lines
 from lc_bench.metrics.views import RowView, ScoreCell, families, format_score, is_missing, row_views
@@ -72,13 +72,13 @@ def _heatmaps(depths: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _bucket_rows(buckets: pd.DataFrame) -> list[dict[str, Any]]:
-    from lc_bench.metrics.aggregate import BUCKET_ORDER
+    from lc_bench.metrics.aggregate import bucket_columns
 
     rows = []
     for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
         by_bucket = {row.bucket: row for row in group.itertuples(index=False)}
         cells = []
-        for name in BUCKET_ORDER:
+        for name in bucket_columns(buckets):
             row = by_bucket.get(name)
             score = row.score if row is not None else float("nan")
             cells.append({"text": format_score(score), "n": int(row.n) if row is not None else 0,
@@ -190,7 +190,7 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
         "families": sections,
         "heatmaps": _heatmaps(board.depths),
         "buckets": _bucket_rows(board.buckets),
-        "bucket_names": ("0-4k", "4-8k", "8k+"),
+        "bucket_names": bucket_columns(board.buckets),
         "drilldown": drilldown(board, run_dirs, per_cell),
         "per_cell": per_cell,
         "script": Markup(script),

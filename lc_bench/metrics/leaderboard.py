@@ -71,18 +71,19 @@ def depth_markdown(depths: pd.DataFrame) -> str:
 
 def bucket_markdown(buckets: pd.DataFrame) -> str:
     """LongBench-E: rows model x task x length, columns the 0-4k / 4-8k / 8k+ buckets."""
-    from lc_bench.metrics.aggregate import BUCKET_ORDER
+    from lc_bench.metrics.aggregate import bucket_columns
 
     if buckets.empty:
         return ""
+    columns = bucket_columns(buckets)
     rows = []
     for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
         by_bucket = dict(zip(group["bucket"], zip(group["score"], group["n"], strict=True), strict=True))
         cells = [
-            f"{format_score(by_bucket[b][0])} (n={by_bucket[b][1]})" if b in by_bucket else "–" for b in BUCKET_ORDER
+            f"{format_score(by_bucket[b][0])} (n={by_bucket[b][1]})" if b in by_bucket else "–" for b in columns
         ]
         rows.append([str(model), str(task), format_length(int(length)), *cells])
-    return markdown_table(["model", "task", "length", *BUCKET_ORDER], rows)
+    return markdown_table(["model", "task", "length", *columns], rows)
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
@@ -102,9 +103,10 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     bucket_md = bucket_markdown(board.buckets)
     if bucket_md:
         sections += [
-            "## Score by LongBench-E length bucket",
-            "Buckets come from each record's own `length` field (words, or characters for Chinese), "
-            "as LongBench-E defines them; the length column is the token budget the prompt was fitted to.",
+            "## Score by length bucket",
+            "Buckets come from each record's own length, as its benchmark defines them (LongBench-E: "
+            "0-4k/4-8k/8k+ words, or characters for Chinese; LongBench v2: short/medium/long); the length "
+            "column is the token budget the prompt was fitted to.",
             bucket_md,
         ]
     depth_md = depth_markdown(board.depths)

@@ -137,11 +137,14 @@ class LongBenchTask:
     def _messages(self, prompt: str) -> tuple[ChatMessage, ...]:
         return (ChatMessage(role="user", content=prompt),)
 
+    def _prompt(self, row: dict[str, Any], context: str | None = None) -> str:
+        """The dataset's template filled with the record (or with a cut context)."""
+        return PROMPTS[self.dataset].format(context=row["context"] if context is None else context, input=row["input"])
+
     def _fit(self, row: dict[str, Any], context: BuildContext, budget: int, chat: bool) -> tuple[str, int, bool] | None:
         """The prompt, its rendered token count and whether it was cut; None when it cannot fit."""
         tokenizer = context.tokenizer
-        template = PROMPTS[self.dataset]
-        prompt = template.format(context=row["context"], input=row["input"])
+        prompt = self._prompt(row)
         count = tokenizer.count(self._messages(prompt), chat)
         if count <= budget:
             return prompt, count, False
@@ -153,27 +156,40 @@ class LongBenchTask:
             if room <= 0:
                 return None
             if self.params.truncation == "middle":
-                ids = tokenizer.encode(template.format(context=row["context"], input=row["input"]))
+                ids = tokenizer.encode(self._prompt(row))
                 half = room // 2
                 prompt = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
             else:
-                fixed = len(tokenizer.encode(template.format(context="", input=row["input"])))
+                fixed = len(tokenizer.encode(self._prompt(row, "")))
                 ids = tokenizer.encode(row["context"])
                 half = max(0, (room - fixed) // 2)
                 if half == 0:
                     return None
                 cut = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
-                prompt = template.format(context=cut, input=row["input"])
+                prompt = self._prompt(row, cut)
             count = tokenizer.count(self._messages(prompt), chat)
             if count <= budget:
                 return prompt, count, True
             overhead += count - budget
         return None
 
+    def _records(self) -> tuple[tuple[dict[str, Any], ...], str]:
+        return load_records(self.params.data, self.dataset, self.params.variant)
+
+    def _references(self, row: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(str(answer) for answer in row["answers"])
+
+    def _metadata(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset, "language": row["language"], "_id": row["_id"],
+            "all_classes": row["all_classes"], "length": row["length"],
+            "length_bucket": length_bucket(int(row["length"])),
+        }
+
     def build(self, context: BuildContext) -> list[Sample]:
-        rows, source = load_records(self.params.data, self.dataset, self.params.variant)
+        rows, source = self._records()
         rows = rows[: context.samples_per_cell]
-        max_new = context.max_new_tokens or MAX_NEW_TOKENS[self.dataset]
+        max_new = context.max_new_tokens or self.default_max_new_tokens
         chat = self.dataset not in NO_CHAT_TEMPLATE
         samples = []
         for length in context.lengths:
@@ -190,19 +206,15 @@ class LongBenchTask:
                         task=self.name,
                         sample_id=f"{self.name}/{length}/{row['_id']}",
                         messages=self._messages(prompt),
-                        references=tuple(str(answer) for answer in row["answers"]),
+                        references=self._references(row),
                         target_length=length,
                         input_tokens=count,
                         max_new_tokens=max_new,
                         use_chat_template=chat,
                         stop=STOP.get(self.dataset, ()),
                         truncated=truncated,
-                        metadata={
-                            "dataset": self.dataset, "language": row["language"], "_id": row["_id"],
-                            "all_classes": row["all_classes"], "length": row["length"],
-                            "length_bucket": length_bucket(int(row["length"])), "data_source": source,
-                            "truncation": self.params.truncation,
-                        },
+                        metadata={**self._metadata(row), "data_source": source,
+                                  "truncation": self.params.truncation},
                     )
                 )
             if skipped:

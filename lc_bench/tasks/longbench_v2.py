@@ -1,0 +1,135 @@
+"""`longbench_v2`: LongBench v2's multiple-choice questions, zero-shot, as THUDM/LongBench v2 asks them.
+
+The published 0-shot prompt (prompts/0shot.txt) with its $DOC$/$Q$/$C_A$..$C_D$ slots, middle
+truncation of the token budget (as pred.py truncates), and the published answer extraction: strip
+`*`, then "The correct answer is (X)", then without the parentheses; anything else is unanswered.
+`compensated=true` scores an unanswered item 0.25 (result.py's optional mode); by default it is 0.
+
+Samples carry the question's difficulty (easy/hard) and its length class (short/medium/long) as
+the length bucket, so the leaderboard's bucket table gives the published short/medium/long split.
+Chain-of-thought (a second extraction call) is not implemented yet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from lc_bench.errors import UsageError
+from lc_bench.registry import TASKS
+from lc_bench.tasks.base import TaskParams
+from lc_bench.tasks.longbench import LongBenchParams, LongBenchTask
+
+PROMPT_0SHOT = (
+    "Please read the following text and answer the question below.\n\n<text>\n$DOC$\n</text>\n\n"
+    "What is the correct answer to this question: $Q$\nChoices:\n(A) $C_A$\n(B) $C_B$\n(C) $C_C$\n(D) $C_D$\n\n"
+    'Format your response as follows: "The correct answer is (insert answer here)".'
+)
+FIELDS = ("_id", "domain", "difficulty", "length", "question", "choice_A", "choice_B", "choice_C", "choice_D",
+          "answer", "context")
+HUB_ID = "THUDM/LongBench-v2"
+
+
+def extract_answer(response: str) -> str | None:
+    """LongBench v2's extraction: the letter of "The correct answer is (X)", else "... is X", else None."""
+    response = response.replace("*", "")
+    match = re.search(r"The correct answer is \(([A-D])\)", response)
+    if match is None:
+        match = re.search(r"The correct answer is ([A-D])", response)
+    return match.group(1) if match else None
+
+
+def fill_prompt(row: dict[str, Any], context: str | None = None) -> str:
+    """The 0-shot template with the record's stripped fields, filled as pred.py fills it."""
+    document = (row["context"] if context is None else context).strip()
+    prompt = PROMPT_0SHOT.replace("$DOC$", document).replace("$Q$", row["question"].strip())
+    for letter in "ABCD":
+        prompt = prompt.replace(f"$C_{letter}$", row[f"choice_{letter}"].strip())
+    return prompt
+
+
+def _check(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    if not rows:
+        raise UsageError(f"{where} holds no questions")
+    for number, row in enumerate(rows, 1):
+        missing = [name for name in FIELDS if name not in row]
+        if missing:
+            raise UsageError(f"{where}: question {number} lacks {', '.join(missing)} (LongBench v2's field layout)")
+    return rows
+
+
+@lru_cache(maxsize=8)
+def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
+    if data == "fixture":
+        path = Path(str(resources.files("lc_bench") / "data" / "longbench_v2" / "questions.jsonl"))
+        return tuple(_check([json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()],
+                            "the shipped fixture")), "fixture"
+    if data.endswith((".json", ".jsonl")):
+        path = Path(data).expanduser()
+        if not path.exists():
+            raise UsageError(f"LongBench v2 data {path} not found")
+        text = path.read_text(encoding="utf-8")
+        try:
+            lines = [line for line in text.splitlines() if line.strip()]
+            rows = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in lines]
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path} is not valid JSON: {exc}") from None
+        return tuple(_check(list(rows), str(path))), str(path)
+    hub_id = HUB_ID if data == "auto" else data
+    try:
+        from datasets import load_dataset
+
+        rows = [dict(row) for row in load_dataset(hub_id, split="train")]
+    except Exception as exc:  # noqa: BLE001 - offline or missing: one line
+        if data == "auto":
+            print(f"lc-bench: warning: {hub_id} unavailable ({type(exc).__name__}); using the shipped fixture, "
+                  "not the real dataset", file=sys.stderr)
+            return load_questions("fixture")
+        raise UsageError(f"cannot load LongBench v2 from {hub_id} ({type(exc).__name__})") from None
+    return tuple(_check(rows, hub_id)), hub_id
+
+
+class LongBenchV2Params(LongBenchParams):
+    data: str = Field("auto", description="auto (hub, else shipped fixture), fixture, a hub id, or .json/.jsonl")
+    compensated: bool = Field(False, description="score an unanswered question 0.25, as result.py can")
+
+
+@TASKS.register("longbench_v2")
+class LongBenchV2(LongBenchTask):
+    """LongBench v2: 503 multiple-choice questions, 8k to 2M words, zero-shot."""
+
+    dataset: ClassVar[str] = "longbench_v2"
+    name: ClassVar[str] = "longbench_v2"
+    description: ClassVar[str] = "LongBench v2 multiple choice, zero-shot (accuracy; easy/hard, short/medium/long)"
+    family: ClassVar[str] = "longbench_v2"
+    params_model: ClassVar[type[TaskParams]] = LongBenchV2Params
+    primary_metric: ClassVar[str] = "accuracy"
+    default_max_new_tokens: ClassVar[int] = 128
+
+    def _prompt(self, row: dict[str, Any], context: str | None = None) -> str:
+        return fill_prompt(row, context)
+
+    def _records(self) -> tuple[tuple[dict[str, Any], ...], str]:
+        return load_questions(self.params.data)
+
+    def _references(self, row: dict[str, Any]) -> tuple[str, ...]:
+        return (str(row["answer"]),)
+
+    def _metadata(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {"dataset": "longbench_v2", "_id": row["_id"], "domain": row["domain"],
+                "difficulty": row["difficulty"], "length_bucket": row["length"]}
+
+    def score(self, output: str, references: Any, metadata: dict[str, Any]) -> dict[str, float]:
+        answer = extract_answer(output)
+        if answer is None:
+            value = 25.0 if self.params.compensated else 0.0
+        else:
+            value = 100.0 if answer == references[0] else 0.0
+        return {"accuracy": value, "answered": 0.0 if answer is None else 100.0}
