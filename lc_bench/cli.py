@@ -217,14 +217,15 @@ def default_output_dir(run_dirs: list[Path]) -> Path:
     raise UsageError("the run folders have different parents; say where to write with --out")
 
 
-def write_leaderboard(run_dirs: list[Path], target_dir: Path, options: Any = None, per_cell: int = 5) -> str:
+def write_leaderboard(run_dirs: list[Path], target_dir: Path, options: Any = None, per_cell: int | None = None) -> str:
     """All leaderboard outputs into target_dir; returns the markdown and the list of files."""
     from lc_bench.metrics.aggregate import build_leaderboard
+    from lc_bench.metrics.html import DEFAULT_SAMPLES_PER_CELL
     from lc_bench.metrics.leaderboard import leaderboard_markdown
     from lc_bench.metrics.outputs import write_outputs
 
     board = build_leaderboard(run_dirs, options)
-    written = write_outputs(board, run_dirs, target_dir, per_cell)
+    written = write_outputs(board, run_dirs, target_dir, DEFAULT_SAMPLES_PER_CELL if per_cell is None else per_cell)
     html = next(path for path in written if path.suffix == ".html")
     return leaderboard_markdown(board) + f"\nwrote {len(written)} files to {target_dir} (open {html})\n"
 

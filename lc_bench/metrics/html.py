@@ -72,8 +72,6 @@ def _heatmaps(depths: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _bucket_rows(buckets: pd.DataFrame) -> list[dict[str, Any]]:
-    from lc_bench.metrics.aggregate import bucket_columns
-
     rows = []
     for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
         by_bucket = {row.bucket: row for row in group.itertuples(index=False)}

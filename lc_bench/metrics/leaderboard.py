@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lc_bench.lengths import format_length
-from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.aggregate import Leaderboard, bucket_columns
 from lc_bench.metrics.plots import binned
 from lc_bench.metrics.views import RowView, families, format_score, row_views
 
@@ -71,8 +71,6 @@ def depth_markdown(depths: pd.DataFrame) -> str:
 
 def bucket_markdown(buckets: pd.DataFrame) -> str:
     """LongBench-E: rows model x task x length, columns the 0-4k / 4-8k / 8k+ buckets."""
-    from lc_bench.metrics.aggregate import bucket_columns
-
     if buckets.empty:
         return ""
     columns = bucket_columns(buckets)

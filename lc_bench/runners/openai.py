@@ -37,7 +37,7 @@ from lc_bench.registry import RUNNERS
 from lc_bench.runners.base import RunnerContext, RunnerOptions, cut_at_stop, runner_identity
 from lc_bench.runners.endpoints import EndpointPool
 from lc_bench.runners.ratelimit import RateLimits
-from lc_bench.runners.retry import ApiError, Backoff
+from lc_bench.runners.retry import ApiError, Backoff, classify_status
 from lc_bench.schema import Completion, GenerationError, Request
 
 # Options that change how requests travel, not what the model answers: changing them resumes.
@@ -204,8 +204,6 @@ class OpenAIRunner:
 
     async def _attempt(self, session: Any, request: Request) -> Completion:
         import aiohttp
-
-        from lc_bench.runners.retry import classify_status
 
         path, body = self.payload(request)
         url = self.pool.pick()

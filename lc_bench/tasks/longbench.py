@@ -15,7 +15,6 @@ Scores are LongBench's (metrics/longbench.py), x100 per sample, so a mean is eva
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,6 +30,7 @@ from lc_bench.metrics.longbench import DATASET_METRICS, length_bucket, score_sam
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.longbench_config import (
     DATASETS,
     HUB_MIRROR,
@@ -77,13 +77,7 @@ def _read_file(path: Path, dataset: str) -> list[dict[str, Any]]:
 
         rows = pd.read_parquet(path).to_dict("records")
     else:
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    raise UsageError(f"{path}:{number} is not valid JSON") from None
+        rows = read_jsonl(path)
     rows = [row for row in rows if row.get("dataset", dataset) in (dataset, f"{dataset}_e")]
     return _check([_plain(row) for row in rows], str(path))
 
@@ -112,8 +106,7 @@ def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[di
         rows = [_plain(dict(row)) for row in load_dataset(hub_id, config, split="test")]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto" and fixture_path(dataset).exists():
-            print(f"lc-bench: warning: {hub_id}/{dataset} unavailable ({type(exc).__name__}); using the shipped "
-                  "fixture, not the real dataset", file=sys.stderr)
+            warn_fixture_fallback(f"{hub_id}/{dataset}", exc)
             return tuple(_read_file(fixture_path(dataset), dataset)), "fixture"
         raise UsageError(f"cannot load LongBench {dataset} from {hub_id} ({type(exc).__name__}); "
                          f"{GET_DATA_HINT}") from None
@@ -150,23 +143,18 @@ class LongBenchTask:
             return prompt, count, False
         if self.params.truncation == "none":
             return None
-        overhead = count - len(tokenizer.encode(prompt))
+        # Tokenise the pieces once; only the cut prompt is re-counted on each try.
+        if self.params.truncation == "middle":
+            ids, fixed = tokenizer.encode(prompt), 0
+        else:
+            ids, fixed = tokenizer.encode(row["context"]), len(tokenizer.encode(self._prompt(row, "")))
+        overhead = count - fixed - len(ids)  # the chat template's tokens (and any seam), corrected below
         for _ in range(4):  # re-tokenising at the cut can add a token or two: shrink and retry
-            room = budget - overhead
-            if room <= 0:
+            half = (budget - overhead - fixed) // 2
+            if half <= 0:
                 return None
-            if self.params.truncation == "middle":
-                ids = tokenizer.encode(self._prompt(row))
-                half = room // 2
-                prompt = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
-            else:
-                fixed = len(tokenizer.encode(self._prompt(row, "")))
-                ids = tokenizer.encode(row["context"])
-                half = max(0, (room - fixed) // 2)
-                if half == 0:
-                    return None
-                cut = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
-                prompt = self._prompt(row, cut)
+            cut = tokenizer.decode(ids[:half]) + tokenizer.decode(ids[-half:])
+            prompt = cut if self.params.truncation == "middle" else self._prompt(row, cut)
             count = tokenizer.count(self._messages(prompt), chat)
             if count <= budget:
                 return prompt, count, True

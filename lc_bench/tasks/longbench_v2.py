@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +24,7 @@ from pydantic import Field
 from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
 from lc_bench.tasks.base import TaskParams
+from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.longbench import LongBenchParams, LongBenchTask
 
 PROMPT_0SHOT = (
@@ -69,18 +69,18 @@ def _check(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
 def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
     if data == "fixture":
         path = Path(str(resources.files("lc_bench") / "data" / "longbench_v2" / "questions.jsonl"))
-        return tuple(_check([json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()],
-                            "the shipped fixture")), "fixture"
+        return tuple(_check(read_jsonl(path), "the shipped fixture")), "fixture"
     if data.endswith((".json", ".jsonl")):
         path = Path(data).expanduser()
         if not path.exists():
             raise UsageError(f"LongBench v2 data {path} not found")
-        text = path.read_text(encoding="utf-8")
-        try:
-            lines = [line for line in text.splitlines() if line.strip()]
-            rows = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in lines]
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path} is not valid JSON: {exc}") from None
+        if path.suffix == ".jsonl":
+            rows = read_jsonl(path)
+        else:
+            try:
+                rows = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"{path} is not valid JSON: {exc}") from None
         return tuple(_check(list(rows), str(path))), str(path)
     hub_id = HUB_ID if data == "auto" else data
     try:
@@ -89,8 +89,7 @@ def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
         rows = [dict(row) for row in load_dataset(hub_id, split="train")]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto":
-            print(f"lc-bench: warning: {hub_id} unavailable ({type(exc).__name__}); using the shipped fixture, "
-                  "not the real dataset", file=sys.stderr)
+            warn_fixture_fallback(hub_id, exc)
             return load_questions("fixture")
         raise UsageError(f"cannot load LongBench v2 from {hub_id} ({type(exc).__name__})") from None
     return tuple(_check(rows, hub_id)), hub_id

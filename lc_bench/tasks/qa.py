@@ -8,9 +8,7 @@ for lack of network but never passes a fixture off as the real dataset.
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +24,7 @@ from lc_bench.metrics.ruler import ruler_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import default_essays
 
@@ -75,13 +74,7 @@ def _from_hotpot(rows: Any) -> QAData:
 
 def _from_jsonl(path: Path) -> QAData:
     """Rows {question, answers, gold: [paragraphs], distractors?: [paragraphs]}; or raw SQuAD / HotpotQA rows."""
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise UsageError(f"{path}:{number} is not valid JSON") from None
+    rows = read_jsonl(path)
     if not rows:
         raise UsageError(f"{path} holds no questions")
     if "supporting_facts" in rows[0]:
@@ -127,11 +120,7 @@ def load_qa(data: str, dataset: str, fixture_name: str) -> QAData:
         rows = load_dataset(hub_id, config, split=split)
     except Exception as exc:  # noqa: BLE001 - offline or missing: say so in one line
         if data == "auto":
-            print(
-                f"lc-bench: warning: {hub_id} unavailable ({type(exc).__name__}); using the shipped "
-                f"{fixture_name} fixture, not the real dataset",
-                file=sys.stderr,
-            )
+            warn_fixture_fallback(hub_id, exc, f"{fixture_name} fixture")
             return fixture(fixture_name)
         raise UsageError(f"cannot load QA data {hub_id}: {str(exc).splitlines()[0]}") from None
     return convert(rows)

@@ -4,35 +4,16 @@ The vLLM server peer lives in test_vllm.py (it needs the vLLM venv)."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
 from tests.e2e.test_cli import lc_bench, records
+from tests.helpers.servers import free_port, wait_ready
 
 pytest.importorskip("llama_cpp.server")
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_ready(url: str, server: subprocess.Popen, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(1)
 
 
 @pytest.mark.parametrize("mode", ["completions", "chat"])
@@ -47,7 +28,7 @@ def test_llama_cpp_server_finds_the_hf_needles(smollm2_dir, tmp_path, mode):
     )
     common = ["--lengths", "1k", "--depths", "0,50,100", "--max-new-tokens", "24", "--out", str(tmp_path)]
     try:
-        wait_ready(f"http://127.0.0.1:{port}/v1/models", server)
+        wait_ready(f"http://127.0.0.1:{port}/v1/models", server, seconds=180)
         lc_bench("run", "--runner", "hf", *common, "--name", "hf")
         lc_bench("run", "--runner", "openai", "--runner-opt", f"base_url=http://127.0.0.1:{port}/v1",
                  "--runner-opt", "served_model=smollm2", "--runner-opt", f"mode={mode}",

@@ -66,21 +66,17 @@ def test_smollm2_needles_agree_with_the_hf_runner(smollm2_dir, tmp_path):
         return {r["sample_id"] for r in records(tmp_path / name) if r["scores"]["string_match_all"] == 100.0}
 
     assert found("vllm") == found("hf") and found("hf")
-    assert os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0"
 
 
 @pytest.mark.integration
 def test_vllm_serve_through_the_openai_runner_finds_the_hf_needles(smollm2_dir, tmp_path):
     """A real peer nobody here wrote: vLLM's OpenAI-compatible server, serving SmolLM2 on loopback."""
-    import socket
     import subprocess
     import sys
-    import time
-    import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from tests.helpers.servers import free_port, wait_ready
+
+    port = free_port()
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(smollm2_dir),
@@ -89,14 +85,7 @@ def test_vllm_serve_through_the_openai_runner_finds_the_hf_needles(smollm2_dir, 
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "vllm serve did not start"
-                time.sleep(2)
+        wait_ready(f"http://127.0.0.1:{port}/v1/models", server)
         common = ["--lengths", "1k", "--depths", "0,50,100", "--max-new-tokens", "24", "--out", str(tmp_path)]
         lc_bench("run", "--runner", "hf", *common, "--name", "hf")
         lc_bench("run", "--runner", "openai", "--runner-opt", f"base_url=http://127.0.0.1:{port}/v1",
