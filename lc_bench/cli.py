@@ -103,6 +103,9 @@ def run_command(
         str | None, typer.Option(help="essay corpus for essay-haystack tasks: folder of .txt, FILE.jsonl:FIELD, hf:ID")
     ] = None,
     model: Annotated[str | None, typer.Option(help="HF folder, .gguf file or hub id; default: SmolLM2")] = None,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="length tokenizer: tiktoken | tiktoken:ENCODING | HF folder/hub id (API models)")
+    ] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="override every task's output budget")] = None,
     temperature: float = 0.0,
     out: Annotated[Path, typer.Option(help="results root")] = Path("results"),
@@ -115,7 +118,7 @@ def run_command(
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
         runner_opt=[*runner_opt, *([f"endpoints={endpoints}"] if endpoints else [])], task_opt=task_opt,
-        haystack=haystack, model=model,
+        haystack=haystack, model=model, tokenizer=tokenizer,
         max_new_tokens=max_new_tokens, temperature=temperature, out=out, name=name,
     )
     summary = run_evaluation(config, progress=RichRunProgress())
@@ -166,6 +169,7 @@ def resolve_run_config(**options: Any):  # noqa: ANN201 - returns RunConfig (imp
         runner=options["runner"] or suite.runner or "hf",
         runner_options=runner_options,
         model=options["model"],
+        tokenizer=options.get("tokenizer"),
         max_new_tokens=options["max_new_tokens"],
         temperature=options["temperature"],
         out_dir=options["out"],

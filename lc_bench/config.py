@@ -23,6 +23,7 @@ class RunConfig(BaseModel):
     runner: str = "hf"
     runner_options: dict[str, Any] = Field(default_factory=dict)
     model: str | None = None
+    tokenizer: str | None = None  # None: the model's own; "tiktoken[:ENCODING]" or an HF folder / hub id
     max_new_tokens: int | None = Field(None, ge=1)
     temperature: float = Field(0.0, ge=0.0)
     out_dir: Path = Path("results")

@@ -19,13 +19,13 @@ from lc_bench.config import RunConfig
 from lc_bench.errors import UsageError
 from lc_bench.lengths import check_context_window
 from lc_bench.manifest import build_manifest
-from lc_bench.models import ModelRef, context_window, resolve_model
+from lc_bench.models import ModelRef, context_window, resolve_model, resolve_served_model
 from lc_bench.registry import RUNNERS, TASKS
 from lc_bench.runners.base import RunnerContext, parse_options, public_options
 from lc_bench.schema import Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, Task, make_task
-from lc_bench.tokenizers import ModelTokenizer, load_tokenizer
+from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
 
 PROMPT_EXCERPT = 400
 # Sample fields a Record carries as they are (the prompt itself is kept only as hash, head and tail)
@@ -134,9 +134,14 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type, Any]:
     if unknown:
         raise UsageError(f"parameters given for tasks not in the run: {', '.join(sorted(unknown))}")
     tasks = {cls.name: make_task(cls, config.task_params.get(cls.name)) for cls in task_classes}
-    model = resolve_model(config.model)
-    tokenizer = load_tokenizer(model)
-    window = context_window(model)
+    if config.tokenizer is not None and getattr(runner_class, "feeds_token_ids", False):
+        raise UsageError(
+            f"--tokenizer is for API models: the {runner_class.name} runner feeds the model's own tokens "
+            "(use --runner openai)"
+        )
+    model = resolve_model(config.model) if config.tokenizer is None else resolve_served_model(config.model)
+    tokenizer = resolve_tokenizer(config.tokenizer, model)
+    window = context_window(model) if model.is_local or config.tokenizer is None else None
     check_context_window(list(config.lengths), window, model.name)
     run_dir = config.out_dir / (config.run_name or default_run_name(model, config.runner))
     check_writable(run_dir)

@@ -65,6 +65,7 @@ def build_manifest(
         runner=runner,
         runner_config=runner_identity,
         tokenizer=tokenizer.name,
+        tokenizer_backend=tokenizer.backend,
         chat_template_sha256=tokenizer.chat_template_sha256,
         context_window=window,
         seed=config.seed,

@@ -60,6 +60,17 @@ def resolve_model(spec: str | None) -> ModelRef:
     raise UsageError(f"model path not found: {spec}")
 
 
+def resolve_served_model(spec: str | None) -> ModelRef:
+    """A model reached only through an API (its tokenizer given separately): any name will do,
+    but a local folder or file still resolves as one, so its window can be read."""
+    if spec is None or spec == "default":
+        return default_model()
+    path = Path(spec).expanduser()
+    if path.exists() or _looks_like_hub_id(spec):
+        return resolve_model(spec)
+    return ModelRef(name=spec, source=spec, is_local=False)
+
+
 def _looks_like_hub_id(spec: str) -> bool:
     parts = spec.split("/")
     return (

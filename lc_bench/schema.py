@@ -123,6 +123,7 @@ class RunManifest(BaseModel):
     runner: str
     runner_config: dict[str, Any]
     tokenizer: str
+    tokenizer_backend: str | None = None  # the library that produced the ids, e.g. "quicktok-v1 0.4.0"
     chat_template_sha256: str | None
     context_window: int | None
     seed: int

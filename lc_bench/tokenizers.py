@@ -19,9 +19,10 @@ from lc_bench.schema import ChatMessage
 class ModelTokenizer:
     """Wraps a Hugging Face tokenizer with the few operations lc_bench needs."""
 
-    def __init__(self, hf_tokenizer: Any, name: str) -> None:
+    def __init__(self, hf_tokenizer: Any, name: str, backend: str = "transformers") -> None:
         self.hf = hf_tokenizer
         self.name = name
+        self.backend = backend  # which library produced the ids (the manifest says)
 
     @property
     def has_chat_template(self) -> bool:
@@ -38,6 +39,11 @@ class ModelTokenizer:
     def encode(self, text: str) -> list[int]:
         """Token ids of plain text, no special tokens (needles and haystacks)."""
         return list(self.hf.encode(text, add_special_tokens=False))
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[int]]:
+        """Ids of plain text (no special tokens) and each token's start offset in `text`."""
+        encoding = self.hf(text, add_special_tokens=False, return_offsets_mapping=True)
+        return list(encoding["input_ids"]), [start for start, _ in encoding["offset_mapping"]]
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of token ids without special tokens. Uses the Rust backend directly when there
@@ -94,4 +100,20 @@ def load_tokenizer(ref: ModelRef) -> ModelTokenizer:
     except Exception as exc:  # noqa: BLE001 - any loader failure is bad input here
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot load the tokenizer of {ref.name}: {first_line}") from None
-    return ModelTokenizer(hf, name=ref.name)
+    from importlib.metadata import version
+
+    return ModelTokenizer(hf, name=ref.name, backend=f"transformers {version('transformers')}")
+
+
+def resolve_tokenizer(spec: str | None, model: ModelRef) -> ModelTokenizer:
+    """The tokenizer that defines length: the model's own unless `--tokenizer` names another
+    (`tiktoken`, `tiktoken:ENCODING`, or an HF folder / hub id)."""
+    if spec is None:
+        return load_tokenizer(model)
+    from lc_bench.tokenizer_tiktoken import is_tiktoken_spec, load_tiktoken
+
+    if is_tiktoken_spec(spec):
+        return load_tiktoken(spec, model.name)
+    from lc_bench.models import resolve_model
+
+    return load_tokenizer(resolve_model(spec))

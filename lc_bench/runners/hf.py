@@ -66,6 +66,7 @@ class HFRunner:
 
     name: ClassVar[str] = "hf"
     options_model: ClassVar[type[RunnerOptions]] = HFOptions
+    feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
 
     def __init__(self, context: RunnerContext, options: HFOptions) -> None:
         import torch

@@ -57,6 +57,7 @@ class RayRunner:
 
     name: ClassVar[str] = "ray"
     options_model: ClassVar[type[RunnerOptions]] = RayOptions
+    feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
 
     def __init__(self, context: RunnerContext, options: RayOptions) -> None:
         try:

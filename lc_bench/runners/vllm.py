@@ -64,6 +64,7 @@ class VLLMRunner:
 
     name: ClassVar[str] = "vllm"
     options_model: ClassVar[type[RunnerOptions]] = VLLMOptions
+    feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
 
     def __init__(self, context: RunnerContext, options: VLLMOptions) -> None:
         self.context = context

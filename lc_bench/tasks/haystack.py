@@ -127,9 +127,8 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
 
 @lru_cache(maxsize=16)
 def _tokenize_with_sentences(tokenizer: ModelTokenizer, text: str) -> TokenHaystack:
-    encoding = tokenizer.hf(text, add_special_tokens=False, return_offsets_mapping=True)
-    ids = tuple(encoding["input_ids"])
-    token_starts = [start for start, _ in encoding["offset_mapping"]]
+    token_ids, token_starts = tokenizer.encode_with_offsets(text)
+    ids = tuple(token_ids)
     # a boundary is the first token at or after the whitespace that ends a sentence: BPE
     # tokenizers attach that space to the next word (" The"), SentencePiece marks it ("▁The")
     char_starts = [m.start(1) for m in _SENTENCE_END.finditer(text)]

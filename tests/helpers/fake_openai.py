@@ -46,6 +46,7 @@ class ServerState:
     assigned: dict[str, str] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
     answered: int = 0
+    models: set[str] = field(default_factory=set)  # the `model` field of each request
     dead: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,6 +96,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.state
         length = int(self.headers.get("Content-Length", 0))
         body = json.loads(self.rfile.read(length))
+        with state.lock:
+            state.models.add(str(body.get("model")))
         if state.dead:
             self._reset()
             return
