@@ -24,7 +24,7 @@ from lc_bench.registry import RUNNERS, TASKS
 from lc_bench.runners.base import RunnerContext, parse_options, public_options
 from lc_bench.schema import Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
-from lc_bench.tasks.base import BuildContext, Task, make_task
+from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
 
 PROMPT_EXCERPT = 400
@@ -87,7 +87,13 @@ def build_samples(tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfi
 
 
 def make_record(
-    sample: Sample, completion: Completion, task: Task, model: str, runner: str, tokenizer: ModelTokenizer
+    sample: Sample,
+    completion: Completion,
+    task: Task,
+    model: str,
+    runner: str,
+    tokenizer: ModelTokenizer,
+    stages: tuple[Completion, ...] = (),
 ) -> Record:
     prompt = tokenizer.render(sample.messages, sample.use_chat_template, sample.answer_prefix)
     scores = {} if completion.error else task.score(completion.text, sample.references, sample.metadata)
@@ -102,6 +108,7 @@ def make_record(
         prompt_head=prompt[:PROMPT_EXCERPT],
         prompt_tail=prompt[-PROMPT_EXCERPT:],
         completion=completion,
+        stages=stages,
         scores=scores,
         primary_metric=task.primary_metric,
         score=scores.get(task.primary_metric),
@@ -182,15 +189,40 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
         pending = [key for key in keyed if key not in done]
         pending_count = len(pending)
         progress.start(len(keyed), len(done))
-        requests = [to_request(key, keyed[key], params) for key in pending]
-        for completion in runner.generate(requests):
-            sample = keyed[completion.key]
+        first_calls = store.stage_outputs()
+        requests = [to_request(key, keyed[key], params) for key in pending if key not in first_calls]
+
+        def finish(key: str, completion: Completion, stages: tuple[Completion, ...] = ()) -> None:
+            nonlocal generated, errors
+            sample = keyed[key]
             task = prepared.tasks[sample.task]
-            record = make_record(sample, completion, task, prepared.model.name, runner.name, prepared.tokenizer)
+            record = make_record(
+                sample, completion.model_copy(update={"key": key}), task, prepared.model.name, runner.name,
+                prepared.tokenizer, stages,
+            )
             store.append(record)
             generated += 1
             errors += completion.error is not None
             progress.advance(record)
+
+        for completion in runner.generate(requests):
+            if completion.error is None and has_follow_up(prepared.tasks[keyed[completion.key].task]):
+                store.append_stage(completion)
+                first_calls[completion.key] = completion
+            else:
+                finish(completion.key, completion)
+        # second calls of multi-call tasks, from this run's first calls and those a killed run kept
+        follow_ups = {key: first_calls[key] for key in pending if key in first_calls}
+        second = [
+            request
+            for key, first in follow_ups.items()
+            if (request := follow_up_request(key, keyed[key], first, prepared, params)) is not None
+        ]
+        for key in follow_ups.keys() - {request.key.removesuffix(SECOND_CALL) for request in second}:
+            finish(key, follow_ups[key])  # the task wanted no second call for this output
+        for completion in runner.generate(second) if second else ():
+            key = completion.key.removesuffix(SECOND_CALL)
+            finish(key, completion, (follow_ups[key],))
     finally:
         progress.stop()
         invocation = manifest.invocations[-1]
@@ -212,6 +244,31 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
         generated=generated,
         errors=errors,
         wall_s=time.perf_counter() - started,
+    )
+
+
+SECOND_CALL = "#2"
+
+
+def has_follow_up(task: Task) -> bool:
+    return callable(getattr(task, "follow_up", None))
+
+
+def follow_up_request(
+    key: str, sample: Sample, first: Completion, prepared: PreparedRun, params: GenerationParams
+) -> Request | None:
+    """The task's second call for a first output, as a request keyed KEY#2 (None: no second call)."""
+    follow_up: FollowUp | None = prepared.tasks[sample.task].follow_up(sample, first.text)
+    if follow_up is None:
+        return None
+    return Request(
+        key=key + SECOND_CALL,
+        messages=follow_up.messages,
+        use_chat_template=follow_up.use_chat_template,
+        input_tokens=prepared.tokenizer.count(follow_up.messages, follow_up.use_chat_template),
+        max_new_tokens=follow_up.max_new_tokens,
+        stop=follow_up.stop,
+        params=params,
     )
 
 

@@ -103,6 +103,8 @@ class Record(Frozen):
     prompt_tail: str
     metadata: dict[str, Any] = Field(default_factory=dict)
     completion: Completion
+    # earlier calls of a multi-call task (e.g. the chain of thought before the answer call)
+    stages: tuple[Completion, ...] = ()
     scores: dict[str, float] = Field(default_factory=dict)
     primary_metric: str
     # The primary score again, as a flat field: aggregation reads it with a columnar JSON parser

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lc_bench.errors import UsageError
-from lc_bench.schema import Record, RunManifest
+from lc_bench.schema import Completion, Record, RunManifest
 
 RECORDS = "records.jsonl"
 MANIFEST = "manifest.json"
 TORN = "records.torn"
+STAGES = "stages.jsonl"  # first-call outputs of multi-call tasks, so a resume does not redo them
 IDENTITY_FIELDS = ("model", "runner", "tokenizer", "chat_template_sha256")
 
 
@@ -125,6 +126,7 @@ class RunStore:
             manifest = self._merge_manifest(manifest)
         write_json_atomic(self.manifest_path, manifest.model_dump(mode="json"))
         self.torn_bytes = move_torn_tail(self.records_path)
+        move_torn_tail(self.run_dir / STAGES)
         self._handle = self.records_path.open("a", encoding="utf-8")
         return manifest
 
@@ -142,6 +144,15 @@ class RunStore:
         """Keys whose latest record succeeded: resume skips exactly these."""
         latest = latest_by_key(iter_records(self.records_path))
         return {key for key, record in latest.items() if not record["completion"].get("error")}
+
+    def stage_outputs(self) -> dict[str, Completion]:
+        """Successful first-call completions by sample key (latest wins)."""
+        latest = latest_by_key(iter_records(self.run_dir / STAGES))
+        return {key: Completion.model_validate(row) for key, row in latest.items() if not row.get("error")}
+
+    def append_stage(self, completion: Completion) -> None:
+        with (self.run_dir / STAGES).open("a", encoding="utf-8") as handle:
+            handle.write(completion.model_dump_json() + "\n")
 
     def append(self, record: Record) -> None:
         assert self._handle is not None, "store is not open"

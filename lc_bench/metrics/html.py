@@ -105,6 +105,8 @@ def _sample_view(record: dict[str, Any]) -> dict[str, Any]:
         "finish": f"error: {error.get('type')}: {error.get('message')}" if error else completion.get("finish_reason"),
         "references": "\n".join(str(r) for r in record.get("references") or []),
         "output": completion.get("text", ""),
+        # earlier calls of a multi-call task (the chain of thought before the scored answer)
+        "stages": [stage.get("text", "") for stage in record.get("stages") or []],
         "prompt_head": record.get("prompt_head", ""),
         "prompt_tail": record.get("prompt_tail", ""),
     }

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from lc_bench.schema import ChatMessage
 from lc_bench.tokenizers import ModelTokenizer
 
 
@@ -29,6 +30,17 @@ class BuildContext:
     max_new_tokens: int | None = None
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A second call a task makes after seeing the first output (LongBench v2's chain of thought
+    asks for the final answer in a separate, short prompt). Its output is the one scored."""
+
+    messages: tuple[ChatMessage, ...]
+    max_new_tokens: int
+    use_chat_template: bool = True
+    stop: tuple[str, ...] = ()
+
+
 class Task(Protocol):
     name: ClassVar[str]
     family: ClassVar[str]  # leaderboards average tasks within a family (RULER: the mean of its 13 tasks)
@@ -45,6 +57,9 @@ class Task(Protocol):
     def score(self, output: str, references: Sequence[str], metadata: dict[str, Any]) -> dict[str, float]:
         """Named per-sample scores; the primary one is `primary_metric`."""
         ...
+
+    # Optional: `follow_up(sample, first_output) -> FollowUp | None`. When a task defines it, the
+    # first output is kept (stages.jsonl, then the record's `stages`) and the follow-up's is scored.
 
 
 def make_task(task_class: type, params: dict[str, Any] | None) -> Task:

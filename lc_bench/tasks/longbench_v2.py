@@ -5,9 +5,13 @@ truncation of the token budget (as pred.py truncates), and the published answer 
 `*`, then "The correct answer is (X)", then without the parentheses; anything else is unanswered.
 `compensated=true` scores an unanswered item 0.25 (result.py's optional mode); by default it is 0.
 
+`mode=cot` is the published chain of thought: the first call ends "Let’s think step by step:"
+(1024 new tokens); a second call shows the question, the choices and that reasoning, with the
+document replaced by "The text is too long and omitted here.", and asks for the answer (128 new
+tokens). The second output is scored; the reasoning stays in the record's `stages`.
+
 Samples carry the question's difficulty (easy/hard) and its length class (short/medium/long) as
 the length bucket, so the leaderboard's bucket table gives the published short/medium/long split.
-Chain-of-thought (a second extraction call) is not implemented yet.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
-from lc_bench.tasks.base import TaskParams
+from lc_bench.schema import Sample
+from lc_bench.tasks.base import BuildContext, FollowUp, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.longbench import LongBenchParams, LongBenchTask
 
@@ -32,6 +37,21 @@ PROMPT_0SHOT = (
     "What is the correct answer to this question: $Q$\nChoices:\n(A) $C_A$\n(B) $C_B$\n(C) $C_C$\n(D) $C_D$\n\n"
     'Format your response as follows: "The correct answer is (insert answer here)".'
 )
+# prompts/0shot_cot.txt and prompts/0shot_cot_ans.txt (note the typographic apostrophe in "Let’s")
+PROMPT_COT = (
+    "Please read the following text and answer the questions below.\n\n<text>\n$DOC$\n</text>\n\n"
+    "What is the correct answer to this question: $Q$\nChoices:\n(A) $C_A$\n(B) $C_B$\n(C) $C_C$\n(D) $C_D$\n\n"
+    "Let’s think step by step:"
+)
+PROMPT_COT_ANSWER = (
+    "Please read the following text and answer the questions below.\n\nThe text is too long and omitted here.\n\n"
+    "What is the correct answer to this question: $Q$\nChoices:\n(A) $C_A$\n(B) $C_B$\n(C) $C_C$\n(D) $C_D$\n\n"
+    "Let’s think step by step: $COT$\n\n"
+    'Based on the above, what is the single, most likely answer choice? Format your response as follows: '
+    '"The correct answer is (insert answer here)".'
+)
+COT_MAX_NEW_TOKENS = 1024
+ANSWER_MAX_NEW_TOKENS = 128
 FIELDS = ("_id", "domain", "difficulty", "length", "question", "choice_A", "choice_B", "choice_C", "choice_D",
           "answer", "context")
 HUB_ID = "THUDM/LongBench-v2"
@@ -46,13 +66,16 @@ def extract_answer(response: str) -> str | None:
     return match.group(1) if match else None
 
 
-def fill_prompt(row: dict[str, Any], context: str | None = None) -> str:
-    """The 0-shot template with the record's stripped fields, filled as pred.py fills it."""
+def fill_prompt(
+    row: dict[str, Any], context: str | None = None, template: str = PROMPT_0SHOT, cot: str = ""
+) -> str:
+    """A template filled with the record's stripped fields, in pred.py's order ($COT$ last, so a
+    reasoning that happens to contain "$Q$" is left as written)."""
     document = (row["context"] if context is None else context).strip()
-    prompt = PROMPT_0SHOT.replace("$DOC$", document).replace("$Q$", row["question"].strip())
+    prompt = template.replace("$DOC$", document).replace("$Q$", row["question"].strip())
     for letter in "ABCD":
         prompt = prompt.replace(f"$C_{letter}$", row[f"choice_{letter}"].strip())
-    return prompt
+    return prompt.replace("$COT$", cot)
 
 
 def _check(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
@@ -98,6 +121,9 @@ def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
 class LongBenchV2Params(LongBenchParams):
     data: str = Field("auto", description="auto (hub, else shipped fixture), fixture, a hub id, or .json/.jsonl")
     compensated: bool = Field(False, description="score an unanswered question 0.25, as result.py can")
+    mode: Literal["0shot", "cot"] = Field(
+        "0shot", description="0shot, or cot: reasoning (1024 tokens) then a separate answer call (128)"
+    )
 
 
 @TASKS.register("longbench_v2")
@@ -106,14 +132,32 @@ class LongBenchV2(LongBenchTask):
 
     dataset: ClassVar[str] = "longbench_v2"
     name: ClassVar[str] = "longbench_v2"
-    description: ClassVar[str] = "LongBench v2 multiple choice, zero-shot (accuracy; easy/hard, short/medium/long)"
+    description: ClassVar[str] = "LongBench v2 multiple choice, 0-shot or CoT (accuracy; easy/hard, short/medium/long)"
     family: ClassVar[str] = "longbench_v2"
     params_model: ClassVar[type[TaskParams]] = LongBenchV2Params
     primary_metric: ClassVar[str] = "accuracy"
     default_max_new_tokens: ClassVar[int] = 128
 
+    def __init__(self, params: LongBenchV2Params) -> None:
+        super().__init__(params)
+        self.default_max_new_tokens = COT_MAX_NEW_TOKENS if params.mode == "cot" else ANSWER_MAX_NEW_TOKENS
+        self._rows_by_id: dict[str, dict[str, Any]] = {}
+
     def _prompt(self, row: dict[str, Any], context: str | None = None) -> str:
-        return fill_prompt(row, context)
+        return fill_prompt(row, context, PROMPT_COT if self.params.mode == "cot" else PROMPT_0SHOT)
+
+    def build(self, context: BuildContext) -> list[Sample]:
+        rows, _ = self._records()
+        self._rows_by_id = {row["_id"]: row for row in rows}
+        return super().build(context)
+
+    def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
+        """cot mode: the answer call, with the reasoning stripped as pred.py strips responses."""
+        if self.params.mode != "cot":
+            return None
+        row = self._rows_by_id[sample.metadata["_id"]]
+        prompt = fill_prompt(row, template=PROMPT_COT_ANSWER, cot=first_output.strip())
+        return FollowUp(messages=self._messages(prompt), max_new_tokens=ANSWER_MAX_NEW_TOKENS)
 
     def _records(self) -> tuple[tuple[dict[str, Any], ...], str]:
         return load_questions(self.params.data)
