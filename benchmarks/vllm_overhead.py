@@ -84,7 +84,7 @@ def raw_spec(run_dir: Path, args: argparse.Namespace) -> dict:
         runner="vllm", runner_opt=[], task_opt=[], haystack=None, model=args.model, max_new_tokens=None,
         temperature=0.0, out=run_dir.parent, name="raw",
     )
-    samples = build_samples(list(_tasks(config)), tokenizer, config)
+    samples, _ = build_samples(list(_tasks(config)), tokenizer, config)
     prompts = [tokenizer.prompt_ids(s.messages, s.use_chat_template, s.answer_prefix) for s in samples]
     engine = {"model": model.source, "max_model_len": max(len(p) + s.max_new_tokens for p, s in
                                                            zip(prompts, samples, strict=True)),

@@ -68,7 +68,10 @@ def default_run_name(model: ModelRef, runner: str) -> str:
     return f"{slug}__{runner}"
 
 
-def build_samples(tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig) -> list[Sample]:
+def build_samples(
+    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig
+) -> tuple[list[Sample], dict[tuple[str, int], int]]:
+    """Every task's samples, and how many each left out per length (they could not fit)."""
     context = BuildContext(
         tokenizer=tokenizer,
         lengths=tuple(config.lengths),
@@ -83,7 +86,7 @@ def build_samples(tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfi
             samples.extend(task.build(context))
         except UsageError as exc:
             raise UsageError(f"task {task.name}: {exc}") from None
-    return samples
+    return samples, context.skipped
 
 
 def make_record(
@@ -127,6 +130,7 @@ class PreparedRun:
     window: int | None
     run_dir: Path
     samples: list[Sample]
+    skipped: dict[tuple[str, int], int]  # (task, length) -> samples left out
 
 
 def prepare_run(config: RunConfig) -> tuple[PreparedRun, type, Any]:
@@ -152,8 +156,8 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type, Any]:
     check_context_window(list(config.lengths), window, model.name)
     run_dir = config.out_dir / (config.run_name or default_run_name(model, config.runner))
     check_writable(run_dir)
-    samples = build_samples(list(tasks.values()), tokenizer, config)
-    prepared = PreparedRun(config, tasks, model, tokenizer, window, run_dir, samples)
+    samples, skipped = build_samples(list(tasks.values()), tokenizer, config)
+    prepared = PreparedRun(config, tasks, model, tokenizer, window, run_dir, samples, skipped)
     return prepared, runner_class, options
 
 
@@ -183,6 +187,10 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
     manifest = store.open(manifest)
     # every option of this invocation, including those left out of the resume key (never a secret)
     manifest.invocations[-1]["runner_options"] = public_options(runner.options)
+    manifest.invocations[-1]["skipped_samples"] = [
+        {"task": task, "target_length": length, "count": count}
+        for (task, length), count in sorted(prepared.skipped.items())
+    ]
     errors = generated = pending_count = 0
     try:
         done = store.done_keys() & keyed.keys()

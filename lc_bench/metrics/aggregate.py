@@ -39,7 +39,9 @@ from lc_bench.metrics.effective import (
     weighted_average_decreasing,
     weighted_average_increasing,
 )
-from lc_bench.metrics.records import load_samples
+from lc_bench.metrics.records import load_samples, load_skipped
+
+SKIPPED_COLUMNS = ["model", "task", "target_length", "skipped"]
 
 LEVELS = ("task", "family", "overall")
 OVERALL = "overall"
@@ -73,6 +75,8 @@ class Leaderboard:
     depths: pd.DataFrame
     buckets: pd.DataFrame
     options: AggregateOptions
+    # samples a task left out because they could not fit (model, task, target_length, skipped)
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
     replicates: dict[CellId, np.ndarray] = field(repr=False, default_factory=dict)
 
     @property
@@ -227,42 +231,84 @@ def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 BUCKET_ORDER = ("0-4k", "4-8k", "8k+")
-KNOWN_BUCKET_ORDERS = (BUCKET_ORDER, ("short", "medium", "long"))  # LongBench-E; LongBench v2
+# Each benchmark's own sample classes, as its published tables show them: a bucket table per scheme.
+BUCKET_SCHEMES = {
+    "LongBench-E length (words, or characters for Chinese)": BUCKET_ORDER,
+    "LongBench v2 length (short 0-32k, medium 32k-128k, long 128k-2M words)": ("short", "medium", "long"),
+    "difficulty": ("easy", "hard"),
+}
+OTHER_SCHEME = "other length class"
+
+
+def scheme_of(bucket: str, column: str) -> str:
+    if column == "difficulty":
+        return "difficulty"
+    for scheme, order in BUCKET_SCHEMES.items():
+        if bucket in order:
+            return scheme
+    return OTHER_SCHEME
 
 
 def bucket_columns(buckets: pd.DataFrame) -> list[str]:
-    """The bucket columns in their natural order (LongBench-E's or v2's), else sorted."""
+    """Every bucket of each scheme present (an empty one shows as such), in its published order;
+    unknown labels sorted after."""
     present = set(buckets["bucket"].astype(str)) if not buckets.empty else set()
-    columns: list[str] = []
-    for order in KNOWN_BUCKET_ORDERS:
-        if present & set(order):
-            columns += list(order)
+    columns = [name for order in BUCKET_SCHEMES.values() if present & set(order) for name in order]
     return columns + sorted(present - set(columns))
 
 
 def bucket_table(samples: pd.DataFrame) -> pd.DataFrame:
-    """LongBench-E: mean score and count per model x task x target length x length bucket, for
-    samples whose task assigns one (the bucket comes from the record's own `length` field)."""
-    columns = ["model", "task", "target_length", "bucket", "score", "n"]
-    if "bucket" not in samples:
+    """Mean score and count per model x task x target length x (scheme, bucket), for samples whose
+    task labels them: LongBench-E's bucket of the record's own `length` field, LongBench v2's
+    short/medium/long label and its easy/hard difficulty."""
+    columns = ["model", "task", "target_length", "scheme", "bucket", "score", "n"]
+    parts = []
+    for column in ("bucket", "difficulty"):
+        if column not in samples:
+            continue
+        labelled = samples[samples[column].astype(str) != ""]
+        if labelled.empty:
+            continue
+        labelled = labelled.assign(
+            model=labelled["model"].astype(str), task=labelled["task"].astype(str),
+            bucket=labelled[column].astype(str),
+        )
+        table = labelled.groupby(["model", "task", "target_length", "bucket"], sort=True).agg(
+            score=("score", "mean"), n=("score", "count")
+        ).reset_index()
+        table["scheme"] = [scheme_of(bucket, column) for bucket in table["bucket"]]
+        parts.append(table)
+    if not parts:
         return pd.DataFrame(columns=columns)
-    with_bucket = samples[samples["bucket"].astype(str) != ""]
-    if with_bucket.empty:
-        return pd.DataFrame(columns=columns)
-    with_bucket = with_bucket.assign(
-        model=with_bucket["model"].astype(str), task=with_bucket["task"].astype(str),
-        bucket=with_bucket["bucket"].astype(str),
-    )
-    table = with_bucket.groupby(["model", "task", "target_length", "bucket"], sort=True).agg(
-        score=("score", "mean"), n=("score", "count")
-    )
-    return table.reset_index()[columns]
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def bucket_schemes(buckets: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(scheme, its rows) in the order of BUCKET_SCHEMES, unknown labels last."""
+    if buckets.empty:
+        return []
+    order = [*BUCKET_SCHEMES, OTHER_SCHEME]
+    return [(scheme, buckets[buckets["scheme"] == scheme]) for scheme in order if (buckets["scheme"] == scheme).any()]
+
+
+def skipped_table(samples: pd.DataFrame, skipped: pd.DataFrame | None) -> pd.DataFrame:
+    """Skipped counts per run (`load_skipped`) under the row label each run's samples carry."""
+    if skipped is None or skipped.empty:
+        return pd.DataFrame(columns=SKIPPED_COLUMNS)
+    label_of_run = samples.drop_duplicates("run").set_index("run")["model"].astype(str)
+    table = skipped.assign(model=skipped["run"].map(label_of_run)).dropna(subset=["model"])
+    table = table.groupby(["model", "task", "target_length"], sort=True)["skipped"].sum().reset_index()
+    return table[SKIPPED_COLUMNS]
 
 
 def aggregate(
-    samples: pd.DataFrame, options: AggregateOptions | None = None, run_names: list[str] | None = None
+    samples: pd.DataFrame,
+    options: AggregateOptions | None = None,
+    run_names: list[str] | None = None,
+    skipped: pd.DataFrame | None = None,
 ) -> Leaderboard:
-    """All tables from a per-sample frame (as `load_samples` returns it); `run_names[i]` names run i."""
+    """All tables from a per-sample frame (as `load_samples` returns it); `run_names[i]` names run i,
+    `skipped` holds the runs' left-out sample counts (`load_skipped`)."""
     options = options or AggregateOptions()
     samples = label_models(samples, run_names)
     task_cells, replicates = _task_cells(samples, options)
@@ -279,10 +325,11 @@ def aggregate(
         depths=depth_table(samples),
         buckets=bucket_table(samples),
         options=options,
+        skipped=skipped_table(samples, skipped),
         replicates=replicates,
     )
 
 
 def build_leaderboard(run_dirs: Iterable[Path], options: AggregateOptions | None = None) -> Leaderboard:
     run_dirs = list(run_dirs)
-    return aggregate(load_samples(run_dirs), options, [path.name for path in run_dirs])
+    return aggregate(load_samples(run_dirs), options, [path.name for path in run_dirs], load_skipped(run_dirs))

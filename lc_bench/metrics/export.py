@@ -42,6 +42,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "rows": _records(board.rows),
         "depths": _records(board.depths),
         "buckets": _records(board.buckets),
+        "skipped": _records(board.skipped),
     }
 
 

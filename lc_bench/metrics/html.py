@@ -21,7 +21,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from lc_bench.lengths import format_length
-from lc_bench.metrics.aggregate import Leaderboard, bucket_columns
+from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schemes
 from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
 from lc_bench.metrics.records import read_lines
 from lc_bench.metrics.views import RowView, ScoreCell, families, format_score, is_missing, row_views
@@ -189,8 +189,14 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
         "overall_plots": [_line_plot(board, "overall", None, "overall: score vs length")],
         "families": sections,
         "heatmaps": _heatmaps(board.depths),
-        "buckets": _bucket_rows(board.buckets),
-        "bucket_names": bucket_columns(board.buckets),
+        "bucket_tables": [
+            {"scheme": scheme, "names": bucket_columns(rows), "rows": _bucket_rows(rows)}
+            for scheme, rows in bucket_schemes(board.buckets)
+        ],
+        "skipped": [
+            {"model": row.model, "task": row.task, "length": int(row.target_length), "count": int(row.skipped)}
+            for row in board.skipped.itertuples(index=False)
+        ],
         "drilldown": drilldown(board, run_dirs, per_cell),
         "per_cell": per_cell,
         "script": Markup(script),

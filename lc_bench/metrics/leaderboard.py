@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lc_bench.lengths import format_length
-from lc_bench.metrics.aggregate import Leaderboard, bucket_columns
+from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schemes
 from lc_bench.metrics.plots import binned
 from lc_bench.metrics.views import RowView, families, format_score, row_views
 
@@ -70,7 +70,7 @@ def depth_markdown(depths: pd.DataFrame) -> str:
 
 
 def bucket_markdown(buckets: pd.DataFrame) -> str:
-    """LongBench-E: rows model x task x length, columns the 0-4k / 4-8k / 8k+ buckets."""
+    """Rows model x task x length, columns one scheme's buckets (e.g. LongBench-E's 0-4k/4-8k/8k+)."""
     if buckets.empty:
         return ""
     columns = bucket_columns(buckets)
@@ -98,16 +98,32 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     ]
     for family in families(board):
         sections += [f"## {family}", family_markdown(board, family)]
-    bucket_md = bucket_markdown(board.buckets)
-    if bucket_md:
+    schemes = bucket_schemes(board.buckets)
+    if schemes:
         sections += [
             "## Score by length bucket",
-            "Buckets come from each record's own length, as its benchmark defines them (LongBench-E: "
-            "0-4k/4-8k/8k+ words, or characters for Chinese; LongBench v2: short/medium/long); the length "
-            "column is the token budget the prompt was fitted to.",
-            bucket_md,
+            "Buckets are the benchmark's own sample classes, from each record (LongBench-E: the record's "
+            "`length` in words, or characters for Chinese; LongBench v2: its short/medium/long and "
+            "easy/hard labels); the length column is the token budget the prompt was fitted to.",
         ]
+        for scheme, rows in schemes:
+            sections += [f"### {scheme}", bucket_markdown(rows)]
     depth_md = depth_markdown(board.depths)
     if depth_md:
         sections += ["## Score by depth and length", depth_md]
+    if not board.skipped.empty:
+        sections += [
+            "## Samples left out",
+            "These samples could not fit their length (e.g. LongBench with truncation=none) and are in "
+            "no score above.",
+            skipped_markdown(board.skipped),
+        ]
     return "\n\n".join(sections) + "\n"
+
+
+def skipped_markdown(skipped: pd.DataFrame) -> str:
+    rows = [
+        [str(row.model), str(row.task), format_length(int(row.target_length)), str(int(row.skipped))]
+        for row in skipped.itertuples(index=False)
+    ]
+    return markdown_table(["model", "task", "length", "skipped"], rows)

@@ -27,11 +27,13 @@ from lc_bench.errors import UsageError
 from lc_bench.store import RECORDS, read_manifest
 
 BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones cost time
-CATEGORIES = ("model", "runner", "family", "task", "bucket")
+CATEGORIES = ("model", "runner", "family", "task", "bucket", "difficulty")
 FRAME_COLUMNS = (
     "run", "line", "key_hash", "model", "runner", "family", "task", "target_length", "depth",
-    "input_tokens", "truncated", "error", "score", "bucket",
+    "input_tokens", "truncated", "error", "score", "bucket", "difficulty",
 )
+# record metadata read into the frame: a benchmark's own length class and difficulty label
+METADATA_COLUMNS = {"bucket": "length_bucket", "difficulty": "difficulty"}
 
 _ARROW_SCHEMA = pa.schema(
     [
@@ -47,7 +49,7 @@ _ARROW_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("completion", pa.struct([("error", pa.struct([("type", pa.string())]))])),
         # LongBench-E's bucket of the record's own length (words or characters), when a task sets one
-        ("metadata", pa.struct([("length_bucket", pa.string())])),
+        ("metadata", pa.struct([(field, pa.string()) for field in METADATA_COLUMNS.values()])),
     ]
 )
 
@@ -127,7 +129,10 @@ def _arrow_batches(path: Path, limit: int) -> Iterator[pa.RecordBatch]:
     for batch in reader:
         columns = {"key_hash": pa.array(_hash_arrow_keys(batch.column("key")))}
         for name in CATEGORIES:
-            source = batch.column("metadata").field("length_bucket") if name == "bucket" else batch.column(name)
+            if name in METADATA_COLUMNS:
+                source = batch.column("metadata").field(METADATA_COLUMNS[name])
+            else:
+                source = batch.column(name)
             columns[name] = source.fill_null("").dictionary_encode()
         for name in ("target_length", "depth", "input_tokens", "score"):
             columns[name] = batch.column(name).cast(pa.float64())
@@ -152,8 +157,8 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         score = (record.get("scores") or {}).get(record.get("primary_metric"))
     return {
         "key": record["key"],
-        **{name: record.get(name) or "" for name in CATEGORIES if name != "bucket"},
-        "bucket": (record.get("metadata") or {}).get("length_bucket") or "",
+        **{name: record.get(name) or "" for name in CATEGORIES if name not in METADATA_COLUMNS},
+        **{name: str((record.get("metadata") or {}).get(field) or "") for name, field in METADATA_COLUMNS.items()},
         "target_length": record["target_length"],
         "depth": record.get("depth"),
         "input_tokens": record.get("input_tokens"),
@@ -282,3 +287,22 @@ def read_lines(run_dir: Path, wanted: set[int]) -> dict[int, dict[str, Any]]:
             if number > last:
                 break
     return found
+
+
+def load_skipped(run_dirs: list[Path]) -> pd.DataFrame:
+    """Samples each run's tasks left out (could not fit), per task and length: columns run, task,
+    target_length, skipped. Each invocation's counts replace the earlier ones for the tasks and
+    lengths it built, so a rerun with another truncation policy is not double-counted."""
+    rows = []
+    for index, run_dir in enumerate(run_dirs):
+        counts: dict[tuple[str, int], int] = {}
+        for invocation in read_manifest(run_dir).invocations:
+            if "skipped_samples" not in invocation:
+                continue
+            config = invocation.get("config") or {}
+            built = {(task, int(length)) for task in config.get("tasks", ()) for length in config.get("lengths", ())}
+            counts = {cell: count for cell, count in counts.items() if cell not in built}
+            for entry in invocation["skipped_samples"]:
+                counts[(entry["task"], int(entry["target_length"]))] = int(entry["count"])
+        rows += [(index, task, length, count) for (task, length), count in sorted(counts.items()) if count]
+    return pd.DataFrame(rows, columns=["run", "task", "target_length", "skipped"])

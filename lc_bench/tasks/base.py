@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +28,12 @@ class BuildContext:
     samples_per_cell: int
     seed: int
     max_new_tokens: int | None = None
+    # (task, target length) -> samples left out because they could not fit; the manifest keeps it
+    skipped: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def report_skipped(self, task: str, length: int, count: int) -> None:
+        """Count samples a task leaves out at a length (e.g. LongBench with truncation=none)."""
+        self.skipped[(task, length)] = self.skipped.get((task, length), 0) + count
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,8 @@ def make_task(task_class: type, params: dict[str, Any] | None) -> Task:
 def describe_params(task_class: type) -> list[tuple[str, str, str]]:
     """(name, type, default) per parameter, for `lc-bench tasks`."""
     rows = []
-    for name, field in task_class.params_model.model_fields.items():
-        annotation = field.annotation
+    for name, info in task_class.params_model.model_fields.items():
+        annotation = info.annotation
         text = str(annotation) if getattr(annotation, "__origin__", None) else getattr(annotation, "__name__", "")
-        rows.append((name, (text or str(annotation)).replace("typing.", ""), repr(field.default)))
+        rows.append((name, (text or str(annotation)).replace("typing.", ""), repr(info.default)))
     return rows

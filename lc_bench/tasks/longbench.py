@@ -206,6 +206,7 @@ class LongBenchTask:
                     )
                 )
             if skipped:
+                context.report_skipped(self.name, length, skipped)
                 print(f"lc-bench: {self.name}: {skipped} of {len(rows)} records do not fit {length} tokens "
                       f"(truncation={self.params.truncation}); skipped", file=sys.stderr)
         return samples

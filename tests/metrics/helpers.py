@@ -27,6 +27,7 @@ class Row:
     output: str = "out"
     truncated: bool = False
     bucket: str | None = None
+    difficulty: str | None = None
 
 
 def record(row: Row, flat_score: bool = True) -> dict:
@@ -35,7 +36,10 @@ def record(row: Row, flat_score: bool = True) -> dict:
         "model": row.model, "runner": row.runner, "target_length": row.length, "depth": row.depth,
         "input_tokens": row.length - 100, "truncated": row.truncated, "references": ["42"],
         "prompt_head": "head", "prompt_tail": "tail", "primary_metric": "string_match_all",
-        "metadata": {"length_bucket": row.bucket} if row.bucket else {},
+        "metadata": {
+            **({"length_bucket": row.bucket} if row.bucket else {}),
+            **({"difficulty": row.difficulty} if row.difficulty else {}),
+        },
         "scores": {} if row.error else {"string_match_all": row.score, "other": 1.0},
         "completion": {
             "key": row.key, "text": row.output, "finish_reason": "error" if row.error else "stop",

@@ -179,3 +179,26 @@ def test_longbench_e_bucket_table(tmp_path, flat_score):
     assert table.loc[("qasper", "8k+"), "score"] == 0.0 and "niah" not in set(board.buckets["task"])
     markdown = leaderboard_markdown(board)
     assert "| m | qasper | 4k | 75.0 (n=2) | – | 0.0 (n=1) |" in markdown
+    assert "### LongBench-E length" in markdown and "### difficulty" not in markdown
+
+
+@pytest.mark.parametrize("flat_score", [True, False])
+def test_longbench_v2_tables_per_scheme(tmp_path, flat_score):
+    """LongBench v2's published split: short/medium/long and easy/hard, each its own table."""
+    rows = [
+        Row("a", 100.0, 8192, task="longbench_v2", bucket="short", difficulty="easy"),
+        Row("b", 0.0, 8192, task="longbench_v2", bucket="short", difficulty="hard"),
+        Row("c", 100.0, 8192, task="longbench_v2", bucket="long", difficulty="hard"),
+        Row("d", 100.0, 8192, task="qasper", bucket="8k+"),
+    ]
+    board = build_leaderboard([write_run(tmp_path / "r", rows, flat_score=flat_score)])
+    table = board.buckets.set_index(["scheme", "task", "bucket"])
+    assert table.loc[("difficulty", "longbench_v2", "hard"), "score"] == 50.0
+    assert table.loc[("difficulty", "longbench_v2", "easy"), "n"] == 1
+    markdown = leaderboard_markdown(board)
+    v2 = markdown.split("### LongBench v2 length")[1].split("###")[0]
+    assert "| model | task | length | short | medium | long |" in v2
+    assert "| m | longbench_v2 | 8k | 50.0 (n=2) | – | 100.0 (n=1) |" in v2 and "qasper" not in v2
+    difficulty = markdown.split("### difficulty")[1].split("##")[0]
+    assert "| model | task | length | easy | hard |" in difficulty
+    assert "| m | longbench_v2 | 8k | 100.0 (n=1) | 50.0 (n=2) |" in difficulty

@@ -127,4 +127,4 @@ def test_longbench_e_buckets_in_the_page(tmp_path):
     rows = [Row("a", 100.0, 4096, task="qasper", bucket="0-4k"), Row("b", 0.0, 4096, task="qasper", bucket="8k+")]
     run = write_run(tmp_path / "r", rows)
     html = render_html(build_leaderboard([run]), [run])
-    assert 'id="table-buckets"' in html and ">100.0</td>" in html and 'title="n=0">–</td>' in html
+    assert 'id="table-buckets-1"' in html and ">100.0</td>" in html and 'title="n=0">–</td>' in html

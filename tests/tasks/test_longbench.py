@@ -107,3 +107,32 @@ def test_the_longbench_suites_run_end_to_end_on_the_fixtures(tiny_model_dir, tmp
         assert all(r["metadata"]["data_source"] == "fixture" for r in rows)
         assert all(r["input_tokens"] + r["max_new_tokens"] <= 1024 for r in rows)
         assert "## longbench" in result.stdout and "0 errors" in result.stdout
+
+
+def test_skipped_samples_are_counted_in_the_leaderboard(tiny_model_dir, tmp_path):
+    """truncation=none leaves over-length samples out: the manifest and every output count them,
+    and a rerun that truncates instead replaces the count rather than adding to it."""
+    import json
+
+    from tests.e2e.test_cli import lc_bench
+
+    def run(truncation: str) -> str:
+        return lc_bench("run", "--tasks", "longbench_hotpotqa", "--task-opt", "longbench_hotpotqa.data=fixture",
+                        "--task-opt", f"longbench_hotpotqa.truncation={truncation}", "--runner", "echo",
+                        "--model", str(tiny_model_dir), "--lengths", "1k,4k", "--samples", "10",
+                        "--out", str(tmp_path), "--name", "skip").stdout
+
+    markdown = run("none")
+    manifest = json.loads((tmp_path / "skip" / "manifest.json").read_text())
+    skipped = manifest["invocations"][-1]["skipped_samples"]
+    assert skipped and {entry["target_length"] for entry in skipped} == {1024}
+    count = skipped[0]["count"]
+    assert "## Samples left out" in markdown
+    assert f"| longbench_hotpotqa | 1k | {count} |" in markdown.split("## Samples left out")[1]
+    board = json.loads((tmp_path / "skip" / "leaderboard.json").read_text())
+    assert [(row["task"], row["target_length"], row["skipped"]) for row in board["skipped"]] == [
+        ("longbench_hotpotqa", 1024, count)
+    ]
+    assert 'id="table-skipped"' in (tmp_path / "skip" / "leaderboard.html").read_text()
+    markdown = run("middle")  # the same cells built again, now fitting: nothing is left out any more
+    assert "## Samples left out" not in markdown
