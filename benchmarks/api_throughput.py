@@ -5,6 +5,11 @@ requests per second; the runner should reach >= 90% of that (issue 5). The serve
 asyncio HTTP/1.1 responder in a separate process, so its work does not share the client's loop.
 
     python benchmarks/api_throughput.py [--requests 1000] [--concurrency 64] [--latency 0.25]
+        [--lm-eval-python PATH]
+
+`--lm-eval-python` names a Python that has lm-evaluation-harness (`pip install 'lm-eval[api]'`,
+best in its own venv: its pins differ from lc_bench's); its `local-chat-completions` model then
+sends the same requests at the same concurrency to the same server, and the ratio is printed.
 """
 
 from __future__ import annotations
@@ -72,11 +77,47 @@ def run_client(port: int, count: int, concurrency: int) -> float:
     return elapsed
 
 
+# Runs inside lm-eval's own Python: LocalChatCompletion's generate_until on the same requests.
+LM_EVAL_CLIENT = """
+import json, sys, time
+from lm_eval.api.instance import Instance
+from lm_eval.models.api_models import JsonChatStr
+from lm_eval.models.openai_completions import LocalChatCompletion
+
+port, count, concurrency = (int(x) for x in sys.argv[1:4])
+model = LocalChatCompletion(base_url=f"http://127.0.0.1:{port}/v1/chat/completions", model="bench",
+                            num_concurrent=concurrency, max_retries=3, tokenizer_backend=None, timeout=30)
+requests = [
+    Instance("generate_until", {}, (JsonChatStr(json.dumps([{"role": "user", "content": f"question {n}"}])),
+             {"max_gen_toks": 8, "until": []}), n)
+    for n in range(count)
+]
+started = time.perf_counter()
+answers = model.generate_until(requests, disable_tqdm=True)
+elapsed = time.perf_counter() - started
+assert len(answers) == count and all(a == "42" for a in answers), answers[:3]
+print(elapsed)
+"""
+
+
+def run_lm_eval(python: str, port: int, count: int, concurrency: int) -> float:
+    import subprocess
+
+    result = subprocess.run(
+        [python, "-c", LM_EVAL_CLIENT, str(port), str(count), str(concurrency)],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit("lm-eval client failed: " + (result.stderr.strip().splitlines() or ["?"])[-1])
+    return float(result.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.25)
+    parser.add_argument("--lm-eval-python", help="a Python with lm-eval installed, to compare against")
     args = parser.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -87,6 +128,9 @@ def main() -> None:
     try:
         time.sleep(0.5)
         elapsed = run_client(port, args.requests, args.concurrency)
+        lm_eval_elapsed = (
+            run_lm_eval(args.lm_eval_python, port, args.requests, args.concurrency) if args.lm_eval_python else None
+        )
     finally:
         server.terminate()
     achieved = args.requests / elapsed
@@ -96,6 +140,10 @@ def main() -> None:
     print(f"lc_bench  {achieved:8.1f} requests/s in {elapsed:.2f} s")
     verdict = "met" if achieved >= 0.9 * ideal else "MISSED"
     print(f"ratio     {achieved / ideal:.3f} of ideal (target >= 0.90: {verdict})")
+    if lm_eval_elapsed is not None:
+        lm_eval_rate = args.requests / lm_eval_elapsed
+        print(f"lm-eval   {lm_eval_rate:8.1f} requests/s in {lm_eval_elapsed:.2f} s (local-chat-completions)")
+        print(f"lc_bench / lm-eval: {achieved / lm_eval_rate:.2f}x")
 
 
 if __name__ == "__main__":

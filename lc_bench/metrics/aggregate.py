@@ -42,6 +42,7 @@ from lc_bench.metrics.effective import (
 from lc_bench.metrics.records import load_samples, load_skipped
 
 SKIPPED_COLUMNS = ["model", "task", "target_length", "skipped"]
+BASELINE_COLUMNS = ["model", "task", "target_length", "baseline"]
 
 LEVELS = ("task", "family", "overall")
 OVERALL = "overall"
@@ -75,6 +76,8 @@ class Leaderboard:
     depths: pd.DataFrame
     buckets: pd.DataFrame
     options: AggregateOptions
+    # expected score of random guessing, for tasks that state one (model, task, target_length, baseline)
+    baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
     # samples a task left out because they could not fit (model, task, target_length, skipped)
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
     replicates: dict[CellId, np.ndarray] = field(repr=False, default_factory=dict)
@@ -230,6 +233,20 @@ def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()[columns]
 
 
+def baseline_table(samples: pd.DataFrame) -> pd.DataFrame:
+    """Mean random-guess score per model x task x length, for tasks whose samples state one
+    (Ada-LEval: 1/N! for TSort, 1/candidates for BestAnswer): printed beside every length."""
+    columns = ["model", "task", "target_length", "baseline"]
+    if "baseline" not in samples:
+        return pd.DataFrame(columns=columns)
+    known = samples.dropna(subset=["baseline"])
+    if known.empty:
+        return pd.DataFrame(columns=columns)
+    known = known.assign(model=known["model"].astype(str), task=known["task"].astype(str))
+    table = known.groupby(["model", "task", "target_length"], sort=True)["baseline"].mean()
+    return table.reset_index()[columns]
+
+
 BUCKET_ORDER = ("0-4k", "4-8k", "8k+")
 # Each benchmark's own sample classes, as its published tables show them: a bucket table per scheme.
 BUCKET_SCHEMES = {
@@ -326,6 +343,7 @@ def aggregate(
         buckets=bucket_table(samples),
         options=options,
         skipped=skipped_table(samples, skipped),
+        baselines=baseline_table(samples),
         replicates=replicates,
     )
 

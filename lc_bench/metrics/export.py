@@ -43,6 +43,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "depths": _records(board.depths),
         "buckets": _records(board.buckets),
         "skipped": _records(board.skipped),
+        "baselines": _records(board.baselines),
     }
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schemes
+from lc_bench.metrics.leaderboard import baseline_cells
 from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
 from lc_bench.metrics.records import read_lines
 from lc_bench.metrics.views import RowView, ScoreCell, families, format_score, is_missing, row_views
@@ -193,6 +194,10 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
             {"scheme": scheme, "names": bucket_columns(rows), "rows": _bucket_rows(rows)}
             for scheme, rows in bucket_schemes(board.buckets)
         ],
+        "baselines": {
+            (model, task): baseline_cells(board, model, task)
+            for model, task in board.baselines[["model", "task"]].drop_duplicates().itertuples(index=False)
+        },
         "skipped": [
             {"model": row.model, "task": row.task, "length": int(row.target_length), "count": int(row.skipped)}
             for row in board.skipped.itertuples(index=False)

@@ -48,7 +48,21 @@ def family_markdown(board: Leaderboard, family: str) -> str:
         task = f"**{family} avg**" if view.level == "family" else view.task
         counts = [str(int(view.summary[k])) if view.level == "task" else "" for k in ("n", "errors", "truncated")]
         rows.append([view.model, task, *_length_cells(view, board.lengths), *_summary_cells(view), *counts])
+        if view.level == "task":
+            baseline = baseline_cells(board, view.model, view.task)
+            if baseline:
+                rows.append([view.model, f"{view.task} (random)", *baseline, *[""] * (len(SUMMARY_HEADER) + 3)])
     return markdown_table(["model", "task", *lengths, *SUMMARY_HEADER, "n", "errors", "truncated"], rows)
+
+
+def baseline_cells(board: Leaderboard, model: str, task: str | None) -> list[str]:
+    """The random-guess score at each length, or [] when the task states none."""
+    table = board.baselines
+    rows = table[(table["model"] == model) & (table["task"] == task)] if not table.empty else table
+    if rows.empty:
+        return []
+    by_length = dict(zip(rows["target_length"].astype(int), rows["baseline"], strict=True))
+    return [format_score(by_length[length]) if length in by_length else "–" for length in board.lengths]
 
 
 def depth_markdown(depths: pd.DataFrame) -> str:

@@ -30,7 +30,7 @@ BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones
 CATEGORIES = ("model", "runner", "family", "task", "bucket", "difficulty")
 FRAME_COLUMNS = (
     "run", "line", "key_hash", "model", "runner", "family", "task", "target_length", "depth",
-    "input_tokens", "truncated", "error", "score", "bucket", "difficulty",
+    "input_tokens", "truncated", "error", "score", "bucket", "difficulty", "baseline",
 )
 # record metadata read into the frame: a benchmark's own length class and difficulty label
 METADATA_COLUMNS = {"bucket": "length_bucket", "difficulty": "difficulty"}
@@ -49,7 +49,10 @@ _ARROW_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("completion", pa.struct([("error", pa.struct([("type", pa.string())]))])),
         # LongBench-E's bucket of the record's own length (words or characters), when a task sets one
-        ("metadata", pa.struct([(field, pa.string()) for field in METADATA_COLUMNS.values()])),
+        ("metadata", pa.struct([
+            *[(field, pa.string()) for field in METADATA_COLUMNS.values()],
+            ("random_baseline", pa.float64()),  # a sample's expected score under random guessing
+        ])),
     ]
 )
 
@@ -136,6 +139,7 @@ def _arrow_batches(path: Path, limit: int) -> Iterator[pa.RecordBatch]:
             columns[name] = source.fill_null("").dictionary_encode()
         for name in ("target_length", "depth", "input_tokens", "score"):
             columns[name] = batch.column(name).cast(pa.float64())
+        columns["baseline"] = batch.column("metadata").field("random_baseline")
         columns["truncated"] = batch.column("truncated").fill_null(False)
         columns["error"] = batch.column("completion").field("error").field("type").is_valid()
         yield pa.RecordBatch.from_pydict(columns)
@@ -165,6 +169,7 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         "truncated": bool(record.get("truncated")),
         "error": completion.get("error") is not None,
         "score": score,
+        "baseline": (record.get("metadata") or {}).get("random_baseline"),
     }
 
 
@@ -201,7 +206,7 @@ def _rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["key_hash"] = _hash_keys(frame.pop("key").to_numpy())
     for name in CATEGORIES:
         frame[name] = frame[name].astype("category")
-    for name in ("depth", "input_tokens", "score"):
+    for name in ("depth", "input_tokens", "score", "baseline"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
     return frame
 
