@@ -51,7 +51,8 @@ class Registry(Generic[T]):
 
 TASKS: Registry = Registry(
     "task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa", "lc_bench.tasks.longbench",
-             "lc_bench.tasks.longbench_v2", "lc_bench.tasks.tsort", "lc_bench.tasks.bestanswer")
+             "lc_bench.tasks.longbench_v2", "lc_bench.tasks.tsort", "lc_bench.tasks.bestanswer",
+             "lc_bench.tasks.longwrite", "lc_bench.tasks.longgen", "lc_bench.tasks.manyq")
 )
 RUNNERS: Registry = Registry(
     "runner", ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai", "lc_bench.runners.vllm",

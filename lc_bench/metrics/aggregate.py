@@ -39,6 +39,7 @@ from lc_bench.metrics.effective import (
     weighted_average_decreasing,
     weighted_average_increasing,
 )
+from lc_bench.metrics.generation import GENERATION_COLUMNS, generation_table
 from lc_bench.metrics.records import load_samples, load_skipped
 
 SKIPPED_COLUMNS = ["model", "task", "target_length", "skipped"]
@@ -78,6 +79,8 @@ class Leaderboard:
     options: AggregateOptions
     # expected score of random guessing, for tasks that state one (model, task, target_length, baseline)
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
+    # long generation by requested output length, with its checks (metrics/generation.py)
+    generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GENERATION_COLUMNS))
     # samples a task left out because they could not fit (model, task, target_length, skipped)
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
     replicates: dict[CellId, np.ndarray] = field(repr=False, default_factory=dict)
@@ -350,4 +353,6 @@ def aggregate(
 
 def build_leaderboard(run_dirs: Iterable[Path], options: AggregateOptions | None = None) -> Leaderboard:
     run_dirs = list(run_dirs)
-    return aggregate(load_samples(run_dirs), options, [path.name for path in run_dirs], load_skipped(run_dirs))
+    board = aggregate(load_samples(run_dirs), options, [path.name for path in run_dirs], load_skipped(run_dirs))
+    board.generation = generation_table(board.samples, run_dirs)
+    return board

@@ -44,6 +44,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "buckets": _records(board.buckets),
         "skipped": _records(board.skipped),
         "baselines": _records(board.baselines),
+        "generation": _records(board.generation),
     }
 
 

@@ -86,6 +86,26 @@ def _bucket_rows(buckets: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def _generation_view(generation: pd.DataFrame) -> dict[str, Any] | None:
+    """The output-length axis: a pivot by requested length, then the checks per group."""
+    if generation.empty:
+        return None
+    labels = generation.drop_duplicates("label").sort_values("requested")["label"].tolist()
+    pivot = []
+    for (model, task, length), group in generation.groupby(["model", "task", "target_length"], sort=True):
+        by_label = dict(zip(group["label"], group["score"], strict=True))
+        pivot.append({"model": model, "task": task, "length": int(length),
+                      "cells": [format_score(by_label[label]) if label in by_label else "–" for label in labels]})
+    details = [
+        {"model": row.model, "task": row.task, "length": int(row.target_length), "label": row.label, "n": int(row.n),
+         "checks": [format_score(row.score), f"{row.words:.0f}" if not is_missing(row.words) else "–",
+                    f"{row.output_tokens:.0f}" if not is_missing(row.output_tokens) else "–",
+                    format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2)]}
+        for row in generation.itertuples(index=False)
+    ]
+    return {"labels": labels, "pivot": pivot, "details": details}
+
+
 def _line_plot(board: Leaderboard, level: str, family: str | None, title: str) -> str:
     series = {
         view.model: {length: cell.score for length, cell in view.cells.items()}
@@ -198,6 +218,7 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
             (model, task): baseline_cells(board, model, task)
             for model, task in board.baselines[["model", "task"]].drop_duplicates().itertuples(index=False)
         },
+        "generation": _generation_view(board.generation),
         "skipped": [
             {"model": row.model, "task": row.task, "length": int(row.target_length), "count": int(row.skipped)}
             for row in board.skipped.itertuples(index=False)

@@ -125,6 +125,15 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     depth_md = depth_markdown(board.depths)
     if depth_md:
         sections += ["## Score by depth and length", depth_md]
+    if not board.generation.empty:
+        sections += [
+            "## Score by requested output length",
+            "Long-generation tasks: the primary score by the output length asked for (words; k = 1000), next "
+            "to the input length. words: LongWriter's count (English words + CJK characters); cut: share of "
+            "outputs stopped by the output budget; rep-4: share of repeated 4-grams; dist-2: distinct bigrams.",
+            generation_pivot_markdown(board.generation),
+            generation_markdown(board.generation),
+        ]
     if not board.skipped.empty:
         sections += [
             "## Samples left out",
@@ -133,6 +142,29 @@ def leaderboard_markdown(board: Leaderboard) -> str:
             skipped_markdown(board.skipped),
         ]
     return "\n\n".join(sections) + "\n"
+
+
+def generation_pivot_markdown(generation: pd.DataFrame) -> str:
+    """Rows model x task x input length, columns the requested output lengths."""
+    order = generation.drop_duplicates("label").sort_values("requested")["label"].tolist()
+    rows = []
+    for (model, task, length), group in generation.groupby(["model", "task", "target_length"], sort=True):
+        by_label = dict(zip(group["label"], group["score"], strict=True))
+        rows.append([str(model), str(task), format_length(int(length)),
+                     *[format_score(by_label[label]) if label in by_label else "–" for label in order]])
+    return markdown_table(["model", "task", "length", *order], rows)
+
+
+def generation_markdown(generation: pd.DataFrame) -> str:
+    rows = [
+        [str(row.model), str(row.task), format_length(int(row.target_length)), str(row.label), str(int(row.n)),
+         format_score(row.score), f"{row.words:.0f}" if row.words == row.words else "–",
+         f"{row.output_tokens:.0f}" if row.output_tokens == row.output_tokens else "–",
+         format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2)]
+        for row in generation.itertuples(index=False)
+    ]
+    header = ["model", "task", "length", "requested", "n", "score", "words", "tokens", "cut %", "rep-4 %", "dist-2 %"]
+    return markdown_table(header, rows)
 
 
 def skipped_markdown(skipped: pd.DataFrame) -> str:

@@ -30,7 +30,7 @@ BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones
 CATEGORIES = ("model", "runner", "family", "task", "bucket", "difficulty")
 FRAME_COLUMNS = (
     "run", "line", "key_hash", "model", "runner", "family", "task", "target_length", "depth",
-    "input_tokens", "truncated", "error", "score", "bucket", "difficulty", "baseline",
+    "input_tokens", "truncated", "error", "score", "bucket", "difficulty", "baseline", "requested",
 )
 # record metadata read into the frame: a benchmark's own length class and difficulty label
 METADATA_COLUMNS = {"bucket": "length_bucket", "difficulty": "difficulty"}
@@ -52,6 +52,7 @@ _ARROW_SCHEMA = pa.schema(
         ("metadata", pa.struct([
             *[(field, pa.string()) for field in METADATA_COLUMNS.values()],
             ("random_baseline", pa.float64()),  # a sample's expected score under random guessing
+            ("requested_length", pa.float64()),  # long generation: the output length asked for (words)
         ])),
     ]
 )
@@ -140,6 +141,7 @@ def _arrow_batches(path: Path, limit: int) -> Iterator[pa.RecordBatch]:
         for name in ("target_length", "depth", "input_tokens", "score"):
             columns[name] = batch.column(name).cast(pa.float64())
         columns["baseline"] = batch.column("metadata").field("random_baseline")
+        columns["requested"] = batch.column("metadata").field("requested_length")
         columns["truncated"] = batch.column("truncated").fill_null(False)
         columns["error"] = batch.column("completion").field("error").field("type").is_valid()
         yield pa.RecordBatch.from_pydict(columns)
@@ -170,6 +172,7 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         "error": completion.get("error") is not None,
         "score": score,
         "baseline": (record.get("metadata") or {}).get("random_baseline"),
+        "requested": (record.get("metadata") or {}).get("requested_length"),
     }
 
 
@@ -206,7 +209,7 @@ def _rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["key_hash"] = _hash_keys(frame.pop("key").to_numpy())
     for name in CATEGORIES:
         frame[name] = frame[name].astype("category")
-    for name in ("depth", "input_tokens", "score", "baseline"):
+    for name in ("depth", "input_tokens", "score", "baseline", "requested"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
     return frame
 
