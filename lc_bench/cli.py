@@ -319,6 +319,38 @@ def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+@app.command("judge")
+def judge_command(
+    run_dir: Annotated[Path, typer.Argument(help="run folder whose long outputs to grade")],
+    runner: Annotated[str, typer.Option(help="judge runner: openai (API model), hf, vllm, constant (tests)")],
+    model: Annotated[str | None, typer.Option(help="judge model (as for run: folder, hub id, served name)")] = None,
+    tokenizer: Annotated[str | None, typer.Option(help="judge tokenizer for API models: tiktoken[:ENC] or HF")] = None,
+    runner_opt: Annotated[list[str], typer.Option(help="runner option NAME=VALUE (repeatable)")] = [],  # noqa: B006
+    tasks: Annotated[str, typer.Option(help="comma-separated tasks to grade")] = "longwrite",
+) -> None:
+    """Grade long outputs with a judge model (LongBench-Write's six quality dimensions)."""
+    from lc_bench.judge import judge_run
+    from lc_bench.models import resolve_model, resolve_served_model
+    from lc_bench.registry import RUNNERS
+    from lc_bench.runners.base import RunnerContext, parse_options
+    from lc_bench.store import MANIFEST
+    from lc_bench.tokenizers import resolve_tokenizer
+
+    if not (run_dir / MANIFEST).exists():
+        raise UsageError(f"{run_dir} is not a run folder (no {MANIFEST})")
+    runner_class = RUNNERS.get(runner)
+    options = parse_options(runner_class, parse_key_values(runner_opt, "--runner-opt"))
+    ref = resolve_model(model) if tokenizer is None else resolve_served_model(model)
+    judge = runner_class(RunnerContext(model=ref, tokenizer=resolve_tokenizer(tokenizer, ref)), options)
+    try:
+        summary = judge_run(run_dir, judge, ref.name, tuple(t.strip() for t in tasks.split(",") if t.strip()))
+    finally:
+        judge.close()
+    typer.echo(f"judged {summary.judged} samples, {summary.failures} verdicts did not parse, "
+               f"{summary.skipped} already judged -> {run_dir}")
+    typer.echo(write_leaderboard([run_dir], run_dir))
+
+
 def main() -> None:
     """Console entry point: maps UsageError to one line and exit code 2."""
     quiet_libraries()

@@ -105,6 +105,8 @@ class Record(Frozen):
     completion: Completion
     # earlier calls of a multi-call task (e.g. the chain of thought before the answer call)
     stages: tuple[Completion, ...] = ()
+    # `lc-bench judge`: the judge's runner, model, prompt, raw verdict and what was parsed from it
+    judge: dict[str, Any] | None = None
     scores: dict[str, float] = Field(default_factory=dict)
     primary_metric: str
     # The primary score again, as a flat field: aggregation reads it with a columnar JSON parser

@@ -130,6 +130,18 @@ class RunStore:
         self._handle = self.records_path.open("a", encoding="utf-8")
         return manifest
 
+    def open_for_update(self) -> RunManifest:
+        """Lock an existing run to append records to it (a judge stage) without changing its identity."""
+        manifest = read_manifest(self.run_dir)
+        self._lock = (self.run_dir / ".lock").open("w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"run dir {self.run_dir} is in use by another lc-bench process") from None
+        self.torn_bytes = move_torn_tail(self.records_path)
+        self._handle = self.records_path.open("a", encoding="utf-8")
+        return manifest
+
     def _merge_manifest(self, new: RunManifest) -> RunManifest:
         old = RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
         for field in IDENTITY_FIELDS:

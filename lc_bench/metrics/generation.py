@@ -18,7 +18,7 @@ from lc_bench.metrics.records import read_lines
 
 GENERATION_COLUMNS = [
     "model", "task", "target_length", "requested", "label", "n", "score", "words", "output_tokens", "cut",
-    "repeated_4gram", "distinct_2",
+    "repeated_4gram", "distinct_2", "quality",
 ]
 
 
@@ -44,16 +44,17 @@ def generation_table(samples: pd.DataFrame, run_dirs: list[Path]) -> pd.DataFram
                 "output_tokens": completion.get("completion_tokens"),
                 "cut": 100.0 * (completion.get("finish_reason") == "length") if not completion.get("error") else None,
                 "repeated_4gram": scores.get("repeated_4gram"), "distinct_2": scores.get("distinct_2"),
+                "quality": scores.get("quality"),  # from `lc-bench judge`, when it ran
             })
     if not rows:
         return pd.DataFrame(columns=GENERATION_COLUMNS)
     frame = pd.DataFrame(rows)
-    for name in ("score", "words", "output_tokens", "cut", "repeated_4gram", "distinct_2"):
+    for name in ("score", "words", "output_tokens", "cut", "repeated_4gram", "distinct_2", "quality"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
     keys = ["model", "task", "target_length", "requested", "label"]
     table = frame.groupby(keys, sort=True).agg(
         n=("score", "count"), score=("score", "mean"), words=("words", "mean"),
         output_tokens=("output_tokens", "mean"), cut=("cut", "mean"),
-        repeated_4gram=("repeated_4gram", "mean"), distinct_2=("distinct_2", "mean"),
+        repeated_4gram=("repeated_4gram", "mean"), distinct_2=("distinct_2", "mean"), quality=("quality", "mean"),
     )
     return table.reset_index()[GENERATION_COLUMNS]

@@ -100,7 +100,8 @@ def _generation_view(generation: pd.DataFrame) -> dict[str, Any] | None:
         {"model": row.model, "task": row.task, "length": int(row.target_length), "label": row.label, "n": int(row.n),
          "checks": [format_score(row.score), f"{row.words:.0f}" if not is_missing(row.words) else "–",
                     f"{row.output_tokens:.0f}" if not is_missing(row.output_tokens) else "–",
-                    format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2)]}
+                    format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2),
+                    format_score(row.quality)]}
         for row in generation.itertuples(index=False)
     ]
     return {"labels": labels, "pivot": pivot, "details": details}

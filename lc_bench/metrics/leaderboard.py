@@ -130,7 +130,8 @@ def leaderboard_markdown(board: Leaderboard) -> str:
             "## Score by requested output length",
             "Long-generation tasks: the primary score by the output length asked for (words; k = 1000), next "
             "to the input length. words: LongWriter's count (English words + CJK characters); cut: share of "
-            "outputs stopped by the output budget; rep-4: share of repeated 4-grams; dist-2: distinct bigrams.",
+            "outputs stopped by the output budget; rep-4: share of repeated 4-grams; dist-2: distinct bigrams; "
+            "quality: the LongBench-Write judge score, after `lc-bench judge`.",
             generation_pivot_markdown(board.generation),
             generation_markdown(board.generation),
         ]
@@ -160,10 +161,12 @@ def generation_markdown(generation: pd.DataFrame) -> str:
         [str(row.model), str(row.task), format_length(int(row.target_length)), str(row.label), str(int(row.n)),
          format_score(row.score), f"{row.words:.0f}" if row.words == row.words else "–",
          f"{row.output_tokens:.0f}" if row.output_tokens == row.output_tokens else "–",
-         format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2)]
+         format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2),
+         format_score(row.quality)]
         for row in generation.itertuples(index=False)
     ]
-    header = ["model", "task", "length", "requested", "n", "score", "words", "tokens", "cut %", "rep-4 %", "dist-2 %"]
+    header = ["model", "task", "length", "requested", "n", "score", "words", "tokens", "cut %", "rep-4 %", "dist-2 %",
+              "quality"]
     return markdown_table(header, rows)
 
 

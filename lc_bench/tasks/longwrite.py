@@ -85,7 +85,8 @@ class LongWrite:
                     references=(str(row["length"]),), target_length=length, input_tokens=input_tokens,
                     max_new_tokens=max_new,
                     metadata={"requested_length": float(row["length"]), "requested_label": requested_label(
-                        row["length"]), "type": row.get("type", ""), "window_holds_request": fits},
+                        row["length"]), "type": row.get("type", ""), "window_holds_request": fits,
+                              "request": row["prompt"]},
                 ))
             warn_small_windows(self.name, length, short, len(rows))
         return samples

@@ -133,3 +133,53 @@ def test_the_suite_end_to_end_with_perfect_and_imperfect_replies(tiny_model_dir,
     longgen_rows = [g for g in board["generation"] if g["task"] == "longgen"]
     assert longgen_rows == [{**longgen_rows[0], "requested": 320.0, "n": 2, "score": 100.0, "cut": 0.0}]
     assert 'id="table-generation"' in (tmp_path / "gen" / "leaderboard.html").read_text()
+
+
+VERDICT = {"Analysis": "fine", "Relevance": 5, "Accuracy": 4, "Coherence": 3, "Clarity": 5, "Breadth and Depth": 2,
+           "Reading Experience": 4}
+
+
+def test_verdicts_parse_as_longwriter_parses_them():
+    from lc_bench.judge import parse_verdict, quality_scores
+
+    fenced = "Here is my evaluation.\n```json\n" + json.dumps(VERDICT, indent=1) + "\n```"
+    assert parse_verdict(fenced) == {k: float(v) for k, v in VERDICT.items() if k != "Analysis"}
+    # (5+4+3+5+2+4)/6 = 23/6; (mean - 1) * 25
+    assert quality_scores(parse_verdict(fenced))["quality"] == pytest.approx((23 / 6 - 1) * 25)
+    assert quality_scores(parse_verdict(fenced))["quality_breadth_and_depth"] == 25.0
+    assert parse_verdict(json.dumps({**VERDICT, "Clarity": 6})) is None  # outside 1-5
+    assert parse_verdict(json.dumps({k: v for k, v in VERDICT.items() if k != "Coherence"})) is None
+    assert parse_verdict("Relevance: 5, Accuracy: 4") is None
+
+
+def test_judge_stage_grades_stores_and_resumes(tiny_model_dir, tmp_path):
+    """A deterministic fake judge: one request gets a valid verdict, one an unparsable reply."""
+    lc_bench("run", "--tasks", "longwrite", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "2k",
+             "--samples", "2", "--out", str(tmp_path), "--name", "w")
+    script = tmp_path / "judge.json"
+    script.write_text(json.dumps([
+        {"contains": "100-word product description", "reply": "```json\n" + json.dumps(VERDICT) + "\n```"},
+        {"contains": "200-word news brief", "reply": "I liked it."},
+    ]))
+    judge = ["judge", str(tmp_path / "w"), "--runner", "constant", "--runner-opt", f"script={script}",
+             "--model", str(tiny_model_dir)]
+    result = lc_bench(*judge)
+    assert "judged 1 samples, 1 verdicts did not parse, 0 already judged" in result.stdout
+    lines = records(tmp_path / "w")
+    assert len(lines) == 4  # two samples, each with its judged line appended
+    latest = {row["key"]: row for row in lines}
+    good = next(r for r in latest.values() if "product description" in r["metadata"]["request"])
+    bad = next(r for r in latest.values() if "news brief" in r["metadata"]["request"])
+    assert good["scores"]["quality"] == pytest.approx((23 / 6 - 1) * 25)
+    assert good["scores"]["length_score"] == good["score"]  # the primary score is untouched
+    assert good["judge"]["model"] and "<User Request>\n\nWrite a 100-word" in good["judge"]["prompt"]
+    assert good["judge"]["parsed"]["Relevance"] == 5.0 and "```json" in good["judge"]["verdict"]
+    assert "quality" not in bad["scores"] and bad["judge"]["parsed"] is None
+    assert bad["judge"]["verdict"] == "I liked it."
+    # rerunning grades only what did not parse
+    again = lc_bench(*judge)
+    assert "judged 0 samples, 1 verdicts did not parse, 1 already judged" in again.stdout
+    board = json.loads((tmp_path / "w" / "leaderboard.json").read_text())
+    assert any(row["quality"] == pytest.approx((23 / 6 - 1) * 25) for row in board["generation"])
+    manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
+    assert [inv["judge"]["failures"] for inv in manifest["invocations"] if "judge" in inv] == [1, 1]
