@@ -326,9 +326,9 @@ def judge_command(
     model: Annotated[str | None, typer.Option(help="judge model (as for run: folder, hub id, served name)")] = None,
     tokenizer: Annotated[str | None, typer.Option(help="judge tokenizer for API models: tiktoken[:ENC] or HF")] = None,
     runner_opt: Annotated[list[str], typer.Option(help="runner option NAME=VALUE (repeatable)")] = [],  # noqa: B006
-    tasks: Annotated[str, typer.Option(help="comma-separated tasks to grade")] = "longwrite",
+    tasks: Annotated[str, typer.Option(help="comma-separated tasks to grade")] = "longwrite,longgen",
 ) -> None:
-    """Grade long outputs with a judge model (LongBench-Write's six quality dimensions)."""
+    """Grade long outputs with a judge model: LongBench-Write quality (longwrite), LongGenBench checks (longgen)."""
     from lc_bench.judge import judge_run
     from lc_bench.models import resolve_model, resolve_served_model
     from lc_bench.registry import RUNNERS

@@ -1,4 +1,10 @@
-"""`lc-bench judge RUN`: an optional quality stage that asks another model to grade long outputs.
+"""`lc-bench judge RUN`: an optional stage that asks another model to grade long outputs.
+
+Two judges, one per task:
+
+* longgen: LongGenBench's check, asked per required (event, unit): the unit's block and "Does this
+  context include <event>?"; yes/no replaces the keyword rule and the scores are recomputed.
+* longwrite: LongBench-Write's quality judge, below.
 
 LongBench-Write's judge (LongWriter evaluation/judge.txt and eval_quality.py): the request and
 the response go into its prompt; the judge answers JSON with six dimensions scored 1-5 (Relevance,
@@ -28,9 +34,9 @@ from lc_bench.schema import ChatMessage, GenerationParams, Record, Request
 from lc_bench.store import RunStore, iter_records, latest_by_key
 
 DIMENSIONS = ("Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience")
-JUDGED_TASKS = ("longwrite",)
+JUDGED_TASKS = ("longwrite", "longgen")
 JUDGE_MAX_NEW_TOKENS = 1024
-JUDGE_KEY_SUFFIX = "#judge"
+JUDGE_KEY_SUFFIX = "#judge#"
 
 # LongWriter evaluation/judge.txt, verbatim
 JUDGE_TEMPLATE = (
@@ -95,6 +101,56 @@ def quality_scores(verdict: dict[str, float]) -> dict[str, float]:
     return {"quality": sum(mapped.values()) / len(mapped), **mapped}
 
 
+# LongGenBench's check, asked of one unit's block (its judge answers yes or no per event)
+CHECK_TEMPLATE = "Context: $BLOCK$\n\nDoes this context include {event}? Answer only yes or no."
+
+
+def parse_yes_no(text: str) -> bool | None:
+    word = re.match(r"\W*(yes|no)\b", text.strip(), re.IGNORECASE)
+    return None if word is None else word.group(1).lower() == "yes"
+
+
+class LongWriteQuality:
+    """longwrite: one six-dimension verdict per sample; adds `quality` scores."""
+
+    def prompts(self, record: dict[str, Any]) -> list[str]:
+        return [judge_prompt(_request_of(record), record["completion"]["text"])]
+
+    def scores(self, record: dict[str, Any], replies: list[str]) -> tuple[dict[str, float], Any] | None:
+        verdict = parse_verdict(replies[0])
+        return None if verdict is None else (quality_scores(verdict), verdict)
+
+
+class LongGenChecks:
+    """longgen: a yes/no per (event, unit) on that unit's block, replacing the keyword rule."""
+
+    def _pairs(self, record: dict[str, Any]) -> list[tuple[int, int, str]]:
+        from lc_bench.metrics.longgen import split_units
+
+        metadata = record["metadata"]
+        blocks = split_units(record["completion"]["text"], metadata["unit"])
+        return [(index, unit, CHECK_TEMPLATE.replace("$BLOCK$", blocks[unit].strip()).format(event=check["event"]))
+                for index, check in enumerate(metadata["checks"]) for unit in check["units"] if unit in blocks]
+
+    def prompts(self, record: dict[str, Any]) -> list[str]:
+        return [prompt for _, _, prompt in self._pairs(record)]
+
+    def scores(self, record: dict[str, Any], replies: list[str]) -> tuple[dict[str, float], Any] | None:
+        from lc_bench.tasks.longgen import longgen_scores
+
+        answers = [parse_yes_no(reply) for reply in replies]
+        if any(answer is None for answer in answers):
+            return None
+        verdicts = {(i, u): bool(a) for (i, u, _), a in zip(self._pairs(record), answers, strict=True)}
+        metadata = record["metadata"]
+        judged = longgen_scores(record["completion"]["text"], metadata["unit"], int(metadata["units"]),
+                                metadata["checks"], verdicts)
+        return judged, {f"{i}:{u}": v for (i, u), v in verdicts.items()}
+
+
+PLANS = {"longwrite": LongWriteQuality(), "longgen": LongGenChecks()}
+
+
 @dataclass(frozen=True)
 class JudgeSummary:
     judged: int
@@ -104,6 +160,9 @@ class JudgeSummary:
 
 def judge_run(run_dir: Path, runner: Any, judge_model: str, tasks: tuple[str, ...] = JUDGED_TASKS) -> JudgeSummary:
     """Grade every not-yet-judged successful sample of `tasks` in a run with `runner`."""
+    unknown = [task for task in tasks if task not in PLANS]
+    if unknown:
+        raise UsageError(f"no judge for task {unknown[0]!r} (judged tasks: {', '.join(PLANS)})")
     store = RunStore(run_dir)
     manifest = store.open_for_update()
     identity = {"runner": runner.name, "model": judge_model}
@@ -116,29 +175,41 @@ def judge_run(run_dir: Path, runner: Any, judge_model: str, tasks: tuple[str, ..
             and not _already_judged(record, identity)
         }
         skipped = sum(1 for record in latest.values() if record.get("task") in tasks) - len(pending)
-        prompts = {key: judge_prompt(_request_of(record), record["completion"]["text"])
-                   for key, record in pending.items()}
-        requests = [
-            Request(key=key + JUDGE_KEY_SUFFIX, messages=(ChatMessage(role="user", content=prompt),),
-                    use_chat_template=True, max_new_tokens=JUDGE_MAX_NEW_TOKENS, params=GenerationParams())
-            for key, prompt in prompts.items()
-        ]
-        for completion in runner.generate(requests) if requests else ():
-            key = completion.key.removesuffix(JUDGE_KEY_SUFFIX)
-            record = pending[key]
-            verdict = None if completion.error else parse_verdict(completion.text)
-            failures += verdict is None
-            judged += verdict is not None
-            scores = {name: value for name, value in record.get("scores", {}).items() if not name.startswith("quality")}
-            if verdict is not None:
-                scores.update(quality_scores(verdict))
+        prompts = {key: PLANS[record["task"]].prompts(record) for key, record in pending.items()}
+        replies: dict[str, dict[int, Any]] = {key: {} for key in pending}
+
+        def finish(key: str) -> None:
+            nonlocal judged, failures
+            record, texts = pending[key], [replies[key][i] for i in range(len(prompts[key]))]
+            errors = [t.error.model_dump() for t in texts if t.error]
+            result = None if errors else PLANS[record["task"]].scores(record, [t.text for t in texts])
+            failures += result is None
+            judged += result is not None
+            scores = dict(record.get("scores", {}))
+            if result is not None:
+                scores.update(result[0])
             store.append(Record.model_validate({
-                **record, "scores": scores, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "judge": {**identity, "prompt": prompts[key], "verdict": completion.text, "parsed": verdict,
-                          "error": completion.error.model_dump() if completion.error else None},
+                **record, "scores": scores, "score": scores.get(record["primary_metric"], record.get("score")),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "judge": {**identity, "prompts": prompts[key], "verdicts": [t.text for t in texts],
+                          "parsed": result[1] if result else None, "errors": errors},
             }))
+
+        requests = [
+            Request(key=f"{key}{JUDGE_KEY_SUFFIX}{index}", messages=(ChatMessage(role="user", content=prompt),),
+                    use_chat_template=True, max_new_tokens=JUDGE_MAX_NEW_TOKENS, params=GenerationParams())
+            for key, texts in prompts.items() for index, prompt in enumerate(texts)
+        ]
+        for key in [key for key, texts in prompts.items() if not texts]:
+            finish(key)  # nothing to ask (a structured output with no unit blocks): judged as it stands
+        for completion in runner.generate(requests) if requests else ():
+            key, _, index = completion.key.rpartition(JUDGE_KEY_SUFFIX)
+            replies[key][int(index)] = completion
+            if len(replies[key]) == len(prompts[key]):
+                finish(key)
     finally:
-        manifest.invocations.append({"judge": {**identity, "judged": judged, "failures": failures,
+        manifest.invocations.append({"judge": {**identity, "tasks": list(tasks), "judged": judged,
+                                               "failures": failures,
                                                "ended": datetime.now(UTC).isoformat(timespec="seconds")}})
         store.close(manifest)
     return JudgeSummary(judged=judged, failures=failures, skipped=skipped)
@@ -155,4 +226,3 @@ def _request_of(record: dict[str, Any]) -> str:
     if not isinstance(request, str):
         raise UsageError(f"record {record.get('key')} has no stored request to show the judge (rerun the task)")
     return request
-

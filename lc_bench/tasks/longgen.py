@@ -157,7 +157,8 @@ class LongGen:
                         messages=messages, references=(FINISHED,), target_length=length, input_tokens=input_tokens,
                         max_new_tokens=max_new, stop=(FINISHED,),
                         metadata={"scenario": kind, "unit": scenario.unit, "units": units,
-                                  "checks": [{"kind": c.kind, "units": list(c.units), "keyword": c.keyword}
+                                  "checks": [{"kind": c.kind, "units": list(c.units), "keyword": c.keyword,
+                                              "event": c.instruction}
                                              for c in checks],
                                   "requested_length": float(requested), "requested_label": requested_label(requested)},
                     ))
@@ -169,12 +170,20 @@ class LongGen:
                 **shape_checks(output)}
 
 
-def longgen_scores(output: str, unit: str, units: int, checks: list[dict[str, Any]]) -> dict[str, float]:
+def longgen_scores(
+    output: str, unit: str, units: int, checks: list[dict[str, Any]],
+    verdicts: dict[tuple[int, int], bool] | None = None,
+) -> dict[str, float]:
+    """Completion and once/range/periodic accuracy; `verdicts[(check index, unit)]` (a judge's
+    yes/no) replaces the keyword rule where given."""
     blocks = split_units(output, unit)
     present = sum(1 for k in range(1, units + 1) if k in blocks)
     accuracy: dict[str, float] = {}
     for kind in ("once", "range", "periodic"):
-        pairs = [(u, c["keyword"]) for c in checks if c["kind"] == kind for u in c["units"]]
-        hits = sum(1 for u, keyword in pairs if u in blocks and mentions(blocks[u], keyword))
+        pairs = [(i, u, c["keyword"]) for i, c in enumerate(checks) if c["kind"] == kind for u in c["units"]]
+        hits = sum(
+            1 for i, u, keyword in pairs
+            if u in blocks and (verdicts[(i, u)] if verdicts and (i, u) in verdicts else mentions(blocks[u], keyword))
+        )
         accuracy[kind] = 100.0 * hits / len(pairs) if pairs else 0.0
     return {"average": sum(accuracy.values()) / 3, "completion": 100.0 * present / units, **accuracy}

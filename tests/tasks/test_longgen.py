@@ -172,10 +172,10 @@ def test_judge_stage_grades_stores_and_resumes(tiny_model_dir, tmp_path):
     bad = next(r for r in latest.values() if "news brief" in r["metadata"]["request"])
     assert good["scores"]["quality"] == pytest.approx((23 / 6 - 1) * 25)
     assert good["scores"]["length_score"] == good["score"]  # the primary score is untouched
-    assert good["judge"]["model"] and "<User Request>\n\nWrite a 100-word" in good["judge"]["prompt"]
-    assert good["judge"]["parsed"]["Relevance"] == 5.0 and "```json" in good["judge"]["verdict"]
+    assert good["judge"]["model"] and "<User Request>\n\nWrite a 100-word" in good["judge"]["prompts"][0]
+    assert good["judge"]["parsed"]["Relevance"] == 5.0 and "```json" in good["judge"]["verdicts"][0]
     assert "quality" not in bad["scores"] and bad["judge"]["parsed"] is None
-    assert bad["judge"]["verdict"] == "I liked it."
+    assert bad["judge"]["verdicts"] == ["I liked it."]
     # rerunning grades only what did not parse
     again = lc_bench(*judge)
     assert "judged 0 samples, 1 verdicts did not parse, 1 already judged" in again.stdout
@@ -183,3 +183,34 @@ def test_judge_stage_grades_stores_and_resumes(tiny_model_dir, tmp_path):
     assert any(row["quality"] == pytest.approx((23 / 6 - 1) * 25) for row in board["generation"])
     manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
     assert [inv["judge"]["failures"] for inv in manifest["invocations"] if "judge" in inv] == [1, 1]
+
+
+def test_a_judge_replaces_the_keyword_rule_for_structured_checks(tiny_model_dir, tiny_tokenizer, tmp_path):
+    """Every unit mentions every keyword, so the rule scores 100; a judge that answers "no" to the
+    range check's event and "yes" otherwise brings range to 0."""
+    task = make_task(TASKS.get("longgen"), {"units": [4], "scenarios": ["diary"]})
+    sample = task.build(BuildContext(tiny_tokenizer, (2048,), (), 1, 0))[0]
+    checks = sample.metadata["checks"]
+    keywords = " ".join(c["keyword"] for c in checks)
+    reply = "\n".join(f"#*# Week {n}\nThis week: {keywords}." for n in range(1, 5))
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([{"contains": "Write a personal diary", "reply": reply}]))
+    lc_bench("run", "--tasks", "longgen", "--task-opt", "longgen.units=[4]", "--task-opt",
+             'longgen.scenarios=["diary"]', "--runner", "constant", "--runner-opt", f"script={script}",
+             "--model", str(tiny_model_dir), "--lengths", "2k", "--out", str(tmp_path), "--name", "g")
+    assert records(tmp_path / "g")[0]["scores"]["average"] == 100.0
+    range_event = next(c["event"] for c in checks if c["kind"] == "range")
+    verdicts = tmp_path / "verdicts.json"
+    verdicts.write_text(json.dumps([{"contains": f"include {range_event}?", "reply": "No."},
+                                    {"contains": "Does this context include", "reply": "Yes, it does."}]))
+    result = lc_bench("judge", str(tmp_path / "g"), "--runner", "constant", "--runner-opt", f"script={verdicts}",
+                      "--model", str(tiny_model_dir), "--tasks", "longgen")
+    assert "judged 1 samples, 0 verdicts did not parse" in result.stdout
+    judged = records(tmp_path / "g")[-1]
+    assert judged["scores"]["range"] == 0.0 and judged["scores"]["once"] == 100.0
+    assert judged["scores"]["periodic"] == 100.0 and judged["score"] == pytest.approx(200 / 3)
+    pairs = sum(len(c["units"]) for c in checks)
+    assert len(judged["judge"]["prompts"]) == pairs and set(judged["judge"]["parsed"].values()) == {True, False}
+    unknown = lc_bench("judge", str(tmp_path / "g"), "--runner", "constant", "--model", str(tiny_model_dir),
+                       "--tasks", "niah", check_rc=2)
+    assert "no judge for task 'niah'" in unknown.stderr
