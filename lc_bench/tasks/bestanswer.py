@@ -2,9 +2,9 @@
 
 A question, its accepted answer and distractors, designated A1..An in a seeded random order, in
 Ada-LEval's own prompt. Length is controlled by the number of distractors (the question's own
-other answers first, then answers to other questions); the last distractor is cut at a token
-boundary so the prompt lands exactly on the budget. Random baseline: 1 / number of candidates,
-stored per sample and shown beside every length.
+other answers first, then answers to other questions); one more distractor is cut at a token
+boundary so the prompt lands on the budget (exact, or a token under where a seam merges tokens).
+Random baseline: 1 / number of candidates, stored per sample and shown beside every length.
 
 `data=stackselect_1k.json` reads Ada-LEval's published pre-built files instead: their answers in
 their order, at the file's length (`1k` -> 1024), for comparison with the paper's tables.
@@ -106,32 +106,49 @@ class BestAnswer:
         # a fixed random key per candidate: adding distractors never reorders those already placed
         keys = [rng.random() for _ in range(len(distractors) + 1)]
 
-        def candidates(count: int, cut_tokens: int = 0) -> tuple[list[str], int]:
+        def candidates(count: int, cut_tokens: int = 0, source: int | None = None) -> tuple[list[str], int]:
+            """The accepted answer, `count` whole distractors and the first `cut_tokens` tokens of
+            distractor `source` (default: the next one), in their fixed random order."""
             chosen = [(keys[0], question.accepted)] + list(zip(keys[1:count + 1], distractors[:count], strict=True))
             if cut_tokens:
-                partial = tokenizer.decode(tokenizer.encode(distractors[count])[:cut_tokens]).strip()
-                chosen.append((keys[count + 1], partial))
+                source = count if source is None else source
+                partial = tokenizer.decode(tokenizer.encode(distractors[source])[:cut_tokens]).strip()
+                chosen.append((keys[source + 1], partial))
             chosen.sort(key=lambda pair: pair[0])
             texts = [text for _, text in chosen]
             return texts, texts.index(question.accepted) + 1
 
-        def render(count: int, cut_tokens: int = 0) -> str:
-            texts, _ = candidates(count, cut_tokens)
+        def render(count: int, cut_tokens: int = 0, source: int | None = None) -> str:
+            texts, _ = candidates(count, cut_tokens, source)
             return tokenizer.render((ChatMessage(role="user", content=build_prompt(question.question, texts)),))
 
         whole = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=len(distractors) - 1,
                               unit_tokens=100.0)
         if whole.units < 1:
             raise UsageError(f"length {format_length(length)} cannot hold the question with two candidates")
-        count, cut, fitted = whole.units, 0, whole
-        room = len(tokenizer.encode(distractors[count]))
-        if len(whole.ids) < budget and room > 1:
-            # fill the remaining tokens with the start of one more distractor
-            partial = fit_to_budget(lambda cut_tokens: render(count, cut_tokens), tokenizer.encode_rendered, budget,
-                                    max_units=room - 1, unit_tokens=1.0, fixed_tokens=len(whole.ids))
-            if partial.units > 0:
-                cut, fitted = partial.units, partial
-        texts, accepted = candidates(count, cut)
+        count, cut, source, fitted = whole.units, 0, whole.units, whole
+        # Fill what is left with the start of one more distractor. Each candidate costs a few tokens
+        # of "A<n>:" framing and renumbers those after it, so a small gap may only close by dropping
+        # the last whole distractor and cutting a longer one: try both, and keep the closest fit.
+        for whole_count in (whole.units, whole.units - 1):
+            if len(fitted.ids) == budget or whole_count < 1:
+                break
+            base = len(whole.ids)
+            if whole_count < whole.units:
+                base = len(tokenizer.encode_rendered(render(whole_count))[0])
+            pool_end = min(whole_count + 50, len(distractors))
+            room, longest = max((len(tokenizer.encode(distractors[j])), j) for j in range(whole_count, pool_end))
+            if room < 2:
+                continue
+            try:
+                partial = fit_to_budget(lambda cut_tokens, n=whole_count, j=longest: render(n, cut_tokens, j),
+                                        tokenizer.encode_rendered, budget, max_units=room - 1, unit_tokens=1.0,
+                                        fixed_tokens=base)
+            except UsageError:
+                continue
+            if partial.units > 0 and len(partial.ids) > len(fitted.ids):
+                count, cut, source, fitted = whole_count, partial.units, longest, partial
+        texts, accepted = candidates(count, cut, source)
         return Sample(
             task=self.name,
             sample_id=f"{self.name}/{format_length(length)}/{index}",
