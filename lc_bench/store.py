@@ -108,6 +108,7 @@ class RunStore:
         self.records_path = run_dir / RECORDS
         self.manifest_path = run_dir / MANIFEST
         self._handle: TextIO | None = None
+        self._stages: TextIO | None = None
         self._lock: TextIO | None = None
         self.torn_bytes = 0
 
@@ -117,30 +118,32 @@ class RunStore:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create run dir {self.run_dir}: {exc.strerror}") from None
-        self._lock = (self.run_dir / ".lock").open("w")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(f"run dir {self.run_dir} is in use by another lc-bench process") from None
+        self._take_lock()
         if self.manifest_path.exists():
             manifest = self._merge_manifest(manifest)
         write_json_atomic(self.manifest_path, manifest.model_dump(mode="json"))
-        self.torn_bytes = move_torn_tail(self.records_path)
-        move_torn_tail(self.run_dir / STAGES)
-        self._handle = self.records_path.open("a", encoding="utf-8")
+        self._open_appending()
         return manifest
 
     def open_for_update(self) -> RunManifest:
         """Lock an existing run to append records to it (a judge stage) without changing its identity."""
         manifest = read_manifest(self.run_dir)
+        self._take_lock()
+        self._open_appending()
+        return manifest
+
+    def _take_lock(self) -> None:
         self._lock = (self.run_dir / ".lock").open("w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(f"run dir {self.run_dir} is in use by another lc-bench process") from None
+
+    def _open_appending(self) -> None:
+        """Move torn tails aside, then open records.jsonl for appending (stages.jsonl on first use)."""
         self.torn_bytes = move_torn_tail(self.records_path)
+        move_torn_tail(self.run_dir / STAGES)
         self._handle = self.records_path.open("a", encoding="utf-8")
-        return manifest
 
     def _merge_manifest(self, new: RunManifest) -> RunManifest:
         old = RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
@@ -163,8 +166,10 @@ class RunStore:
         return {key: Completion.model_validate(row) for key, row in latest.items() if not row.get("error")}
 
     def append_stage(self, completion: Completion) -> None:
-        with (self.run_dir / STAGES).open("a", encoding="utf-8") as handle:
-            handle.write(completion.model_dump_json() + "\n")
+        if self._stages is None:
+            self._stages = (self.run_dir / STAGES).open("a", encoding="utf-8")
+        self._stages.write(completion.model_dump_json() + "\n")
+        self._stages.flush()
 
     def append(self, record: Record) -> None:
         assert self._handle is not None, "store is not open"
@@ -172,9 +177,10 @@ class RunStore:
         self._handle.flush()
 
     def close(self, manifest: RunManifest) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        for handle in (self._handle, self._stages):
+            if handle is not None:
+                handle.close()
+        self._handle = self._stages = None
         write_json_atomic(self.manifest_path, manifest.model_dump(mode="json"))
         if self._lock is not None:
             self._lock.close()

@@ -54,12 +54,10 @@ class TiktokenTokenizer(ModelTokenizer):
     ) -> str:
         return "".join(message.content for message in messages) + answer_prefix
 
-    def encode_with_offsets(self, text: str) -> tuple[list[int], list[int]]:
+    def encode_with_offsets(self, text: str, add_special_tokens: bool = False) -> tuple[list[int], list[int]]:
+        # no special tokens to add: a hosted endpoint wraps the prompt itself
         ids = self.encode(text)
         return ids, self._char_offsets(text, ids)
-
-    def encode_rendered(self, text: str, use_chat_template: bool = True) -> tuple[list[int], list[int]]:
-        return self.encode_with_offsets(text)
 
     def prompt_ids(
         self, messages: Sequence[ChatMessage], use_chat_template: bool = True, answer_prefix: str = ""

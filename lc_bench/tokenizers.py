@@ -40,9 +40,9 @@ class ModelTokenizer:
         """Token ids of plain text, no special tokens (needles and haystacks)."""
         return list(self.hf.encode(text, add_special_tokens=False))
 
-    def encode_with_offsets(self, text: str) -> tuple[list[int], list[int]]:
-        """Ids of plain text (no special tokens) and each token's start offset in `text`."""
-        encoding = self.hf(text, add_special_tokens=False, return_offsets_mapping=True)
+    def encode_with_offsets(self, text: str, add_special_tokens: bool = False) -> tuple[list[int], list[int]]:
+        """Ids of `text` and each token's start offset in it (plain text: no special tokens)."""
+        encoding = self.hf(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
         return list(encoding["input_ids"]), [start for start, _ in encoding["offset_mapping"]]
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -72,9 +72,7 @@ class ModelTokenizer:
         A rendered chat template carries its own special tokens; a raw prompt gets the
         tokenizer's usual ones (e.g. BOS), as `generate` would add them.
         """
-        templated = use_chat_template and self.has_chat_template
-        encoding = self.hf(text, add_special_tokens=not templated, return_offsets_mapping=True)
-        return list(encoding["input_ids"]), [start for start, _ in encoding["offset_mapping"]]
+        return self.encode_with_offsets(text, add_special_tokens=not (use_chat_template and self.has_chat_template))
 
     def prompt_ids(
         self, messages: Sequence[ChatMessage], use_chat_template: bool = True, answer_prefix: str = ""

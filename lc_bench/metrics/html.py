@@ -25,7 +25,16 @@ from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schem
 from lc_bench.metrics.leaderboard import baseline_cells
 from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
 from lc_bench.metrics.records import read_lines
-from lc_bench.metrics.views import RowView, ScoreCell, families, format_score, is_missing, row_views
+from lc_bench.metrics.views import (
+    RowView,
+    ScoreCell,
+    families,
+    format_score,
+    generation_checks,
+    generation_pivot,
+    is_missing,
+    row_views,
+)
 
 DEFAULT_SAMPLES_PER_CELL = 5
 
@@ -90,21 +99,14 @@ def _generation_view(generation: pd.DataFrame) -> dict[str, Any] | None:
     """The output-length axis: a pivot by requested length, then the checks per group."""
     if generation.empty:
         return None
-    labels = generation.drop_duplicates("label").sort_values("requested")["label"].tolist()
-    pivot = []
-    for (model, task, length), group in generation.groupby(["model", "task", "target_length"], sort=True):
-        by_label = dict(zip(group["label"], group["score"], strict=True))
-        pivot.append({"model": model, "task": task, "length": int(length),
-                      "cells": [format_score(by_label[label]) if label in by_label else "–" for label in labels]})
+    pivot = generation_pivot(generation)
+    rows = [dict(zip(("model", "task", "length", "cells"), row, strict=True)) for row in pivot.rows]
     details = [
         {"model": row.model, "task": row.task, "length": int(row.target_length), "label": row.label, "n": int(row.n),
-         "checks": [format_score(row.score), f"{row.words:.0f}" if not is_missing(row.words) else "–",
-                    f"{row.output_tokens:.0f}" if not is_missing(row.output_tokens) else "–",
-                    format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2),
-                    format_score(row.quality)]}
+         "checks": generation_checks(row)}
         for row in generation.itertuples(index=False)
     ]
-    return {"labels": labels, "pivot": pivot, "details": details}
+    return {"labels": pivot.labels, "pivot": rows, "details": details}
 
 
 def _line_plot(board: Leaderboard, level: str, family: str | None, title: str) -> str:

@@ -7,7 +7,15 @@ import pandas as pd
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schemes
 from lc_bench.metrics.plots import binned
-from lc_bench.metrics.views import RowView, families, format_score, row_views
+from lc_bench.metrics.views import (
+    GENERATION_CHECK_HEADER,
+    RowView,
+    families,
+    format_score,
+    generation_checks,
+    generation_pivot,
+    row_views,
+)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -147,27 +155,18 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 
 def generation_pivot_markdown(generation: pd.DataFrame) -> str:
     """Rows model x task x input length, columns the requested output lengths."""
-    order = generation.drop_duplicates("label").sort_values("requested")["label"].tolist()
-    rows = []
-    for (model, task, length), group in generation.groupby(["model", "task", "target_length"], sort=True):
-        by_label = dict(zip(group["label"], group["score"], strict=True))
-        rows.append([str(model), str(task), format_length(int(length)),
-                     *[format_score(by_label[label]) if label in by_label else "–" for label in order]])
-    return markdown_table(["model", "task", "length", *order], rows)
+    pivot = generation_pivot(generation)
+    rows = [[model, task, format_length(length), *cells] for model, task, length, cells in pivot.rows]
+    return markdown_table(["model", "task", "length", *pivot.labels], rows)
 
 
 def generation_markdown(generation: pd.DataFrame) -> str:
     rows = [
         [str(row.model), str(row.task), format_length(int(row.target_length)), str(row.label), str(int(row.n)),
-         format_score(row.score), f"{row.words:.0f}" if row.words == row.words else "–",
-         f"{row.output_tokens:.0f}" if row.output_tokens == row.output_tokens else "–",
-         format_score(row.cut), format_score(row.repeated_4gram), format_score(row.distinct_2),
-         format_score(row.quality)]
+         *generation_checks(row)]
         for row in generation.itertuples(index=False)
     ]
-    header = ["model", "task", "length", "requested", "n", "score", "words", "tokens", "cut %", "rep-4 %", "dist-2 %",
-              "quality"]
-    return markdown_table(header, rows)
+    return markdown_table(["model", "task", "length", "requested", "n", *GENERATION_CHECK_HEADER], rows)
 
 
 def skipped_markdown(skipped: pd.DataFrame) -> str:

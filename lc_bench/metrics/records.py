@@ -34,6 +34,9 @@ FRAME_COLUMNS = (
 )
 # record metadata read into the frame: a benchmark's own length class and difficulty label
 METADATA_COLUMNS = {"bucket": "length_bucket", "difficulty": "difficulty"}
+# numeric record metadata: a sample's expected score under random guessing (Ada-LEval), and the
+# output length a long-generation sample asked for (words)
+NUMERIC_METADATA = {"baseline": "random_baseline", "requested": "requested_length"}
 
 _ARROW_SCHEMA = pa.schema(
     [
@@ -51,8 +54,7 @@ _ARROW_SCHEMA = pa.schema(
         # LongBench-E's bucket of the record's own length (words or characters), when a task sets one
         ("metadata", pa.struct([
             *[(field, pa.string()) for field in METADATA_COLUMNS.values()],
-            ("random_baseline", pa.float64()),  # a sample's expected score under random guessing
-            ("requested_length", pa.float64()),  # long generation: the output length asked for (words)
+            *[(field, pa.float64()) for field in NUMERIC_METADATA.values()],
         ])),
     ]
 )
@@ -140,8 +142,8 @@ def _arrow_batches(path: Path, limit: int) -> Iterator[pa.RecordBatch]:
             columns[name] = source.fill_null("").dictionary_encode()
         for name in ("target_length", "depth", "input_tokens", "score"):
             columns[name] = batch.column(name).cast(pa.float64())
-        columns["baseline"] = batch.column("metadata").field("random_baseline")
-        columns["requested"] = batch.column("metadata").field("requested_length")
+        for name, field in NUMERIC_METADATA.items():
+            columns[name] = batch.column("metadata").field(field)
         columns["truncated"] = batch.column("truncated").fill_null(False)
         columns["error"] = batch.column("completion").field("error").field("type").is_valid()
         yield pa.RecordBatch.from_pydict(columns)
@@ -171,8 +173,7 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         "truncated": bool(record.get("truncated")),
         "error": completion.get("error") is not None,
         "score": score,
-        "baseline": (record.get("metadata") or {}).get("random_baseline"),
-        "requested": (record.get("metadata") or {}).get("requested_length"),
+        **{name: (record.get("metadata") or {}).get(field) for name, field in NUMERIC_METADATA.items()},
     }
 
 
@@ -209,7 +210,7 @@ def _rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["key_hash"] = _hash_keys(frame.pop("key").to_numpy())
     for name in CATEGORIES:
         frame[name] = frame[name].astype("category")
-    for name in ("depth", "input_tokens", "score", "baseline", "requested"):
+    for name in ("depth", "input_tokens", "score", *NUMERIC_METADATA):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
     return frame
 

@@ -105,3 +105,35 @@ def row_views(board: Leaderboard, level: str | None = None, family: str | None =
 
 def families(board: Leaderboard) -> list[str]:
     return sorted(board.rows.loc[board.rows["level"] == "family", "family"].unique())
+
+
+@dataclass(frozen=True)
+class GenerationPivot:
+    """The output-length axis as text: one row per model x task x input length, a cell per
+    requested output length (in requested order)."""
+
+    labels: list[str]
+    rows: list[tuple[str, str, int, list[str]]]
+
+
+def generation_pivot(generation: pd.DataFrame) -> GenerationPivot:
+    labels = generation.drop_duplicates("label").sort_values("requested")["label"].tolist()
+    rows = []
+    for (model, task, length), group in generation.groupby(["model", "task", "target_length"], sort=True):
+        by_label = dict(zip(group["label"], group["score"], strict=True))
+        rows.append((str(model), str(task), int(length),
+                     [format_score(by_label[label]) if label in by_label else DASH for label in labels]))
+    return GenerationPivot(labels, rows)
+
+
+GENERATION_CHECK_HEADER = ["score", "words", "tokens", "cut %", "rep-4 %", "dist-2 %", "quality"]
+
+
+def generation_checks(row: object) -> list[str]:
+    """One generation-table row's checks as text, in GENERATION_CHECK_HEADER order."""
+
+    def count(value: float) -> str:
+        return DASH if is_missing(value) else f"{value:.0f}"
+
+    return [format_score(row.score), count(row.words), count(row.output_tokens), format_score(row.cut),
+            format_score(row.repeated_4gram), format_score(row.distinct_2), format_score(row.quality)]

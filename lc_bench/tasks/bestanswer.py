@@ -16,20 +16,20 @@ is wrong); `extraction=compat` is the published highest-index rule, which inflat
 from __future__ import annotations
 
 import random
-import re
-from pathlib import Path
+from functools import cache
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from lc_bench.errors import UsageError
-from lc_bench.lengths import format_length, input_budget, parse_lengths
+from lc_bench.lengths import format_length, input_budget
 from lc_bench.metrics.adaleval import bestanswer_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.datafiles import read_adaleval_file
 from lc_bench.tasks.fitting import fit_to_budget
-from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool, read_stackselect
+from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool
 
 # Ada-LEval's StackSelect meta prompt and closing instruction, verbatim (ada_leval/dataset.py),
 # including the trailing space after "to the question." and the literal "\\n" markers
@@ -106,19 +106,22 @@ class BestAnswer:
         # a fixed random key per candidate: adding distractors never reorders those already placed
         keys = [rng.random() for _ in range(len(distractors) + 1)]
 
-        def candidates(count: int, cut_tokens: int = 0, source: int | None = None) -> tuple[list[str], int]:
+        @cache
+        def distractor_ids(j: int) -> list[int]:
+            return tokenizer.encode(distractors[j])
+
+        def candidates(count: int, cut_tokens: int = 0, source: int = 0) -> tuple[list[str], int]:
             """The accepted answer, `count` whole distractors and the first `cut_tokens` tokens of
-            distractor `source` (default: the next one), in their fixed random order."""
+            distractor `source` (not among the whole ones), in their fixed random order."""
             chosen = [(keys[0], question.accepted)] + list(zip(keys[1:count + 1], distractors[:count], strict=True))
             if cut_tokens:
-                source = count if source is None else source
-                partial = tokenizer.decode(tokenizer.encode(distractors[source])[:cut_tokens]).strip()
+                partial = tokenizer.decode(distractor_ids(source)[:cut_tokens]).strip()
                 chosen.append((keys[source + 1], partial))
             chosen.sort(key=lambda pair: pair[0])
             texts = [text for _, text in chosen]
             return texts, texts.index(question.accepted) + 1
 
-        def render(count: int, cut_tokens: int = 0, source: int | None = None) -> str:
+        def render(count: int, cut_tokens: int = 0, source: int = 0) -> str:
             texts, _ = candidates(count, cut_tokens, source)
             return tokenizer.render((ChatMessage(role="user", content=build_prompt(question.question, texts)),))
 
@@ -137,7 +140,7 @@ class BestAnswer:
             if whole_count < whole.units:
                 base = len(tokenizer.encode_rendered(render(whole_count))[0])
             pool_end = min(whole_count + 50, len(distractors))
-            room, longest = max((len(tokenizer.encode(distractors[j])), j) for j in range(whole_count, pool_end))
+            room, longest = max((len(distractor_ids(j)), j) for j in range(whole_count, pool_end))
             if room < 2:
                 continue
             try:
@@ -161,16 +164,12 @@ class BestAnswer:
         )
 
     def _prebuilt(self, context: BuildContext) -> list[Sample]:
-        path = Path(self.params.data).expanduser()
-        if not path.exists():
-            raise UsageError(f"Ada-LEval file {path} not found (fetch_data.sh in open-compass/Ada-LEval)")
-        match = re.search(r"(\d+k)", path.stem)
-        if match is None:
-            raise UsageError(f"cannot tell the length setting of {path.name}: expected a name like stackselect_4k.json")
-        length = parse_lengths(match.group(1))[0]
+        path, length, rows = read_adaleval_file(
+            self.params.data, ("question", "all_answers", "answer"), "stackselect_4k.json"
+        )
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
-        for index, row in enumerate(read_stackselect(path)[: context.samples_per_cell]):
+        for index, row in enumerate(rows[: context.samples_per_cell]):
             answers = [str(a) for a in row["all_answers"]]
             messages = (ChatMessage(role="user", content=build_prompt(row["question"], answers)),)
             samples.append(Sample(

@@ -1,45 +1,65 @@
 """What the long-generation tasks share: output budgets that use the whole window, a warning when
-the window cannot hold the requested output, and the shape checks in every record's scores."""
+the window cannot hold the requested output, and the requested length every sample carries (the
+leaderboard's output-length axis)."""
 
 from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 from lc_bench.lengths import format_length
-from lc_bench.schema import ChatMessage
+from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext
 
 TOKENS_PER_WORD = 1.3  # English prose with BPE tokenizers; a CJK character is about one to 1.5
 DEFAULT_MAX_OUTPUT_TOKENS = 32768
 
 
-def output_budget(
-    context: BuildContext, task: str, messages: tuple[ChatMessage, ...], length: int, cap: int
-) -> tuple[int, int] | None:
-    """(input tokens, output budget) for a prompt at a length: everything the window has left,
-    up to `cap` (or --max-new-tokens); None, counted as skipped, when the prompt itself does not fit."""
-    input_tokens = context.tokenizer.count(messages)
-    room = length - input_tokens
-    if room <= 0:
-        context.report_skipped(task, length, 1)
-        return None
-    limit = context.max_new_tokens or cap
-    return input_tokens, min(room, limit)
-
-
-def needed_tokens(required_words: float) -> int:
-    return math.ceil(required_words * TOKENS_PER_WORD)
-
-
-def warn_small_windows(task: str, length: int, short: int, total: int) -> None:
-    """Say so when requested outputs cannot fit: their scores then measure the window."""
-    if short:
-        print(f"lc-bench: warning: {task}: {short} of {total} prompts at {format_length(length)} ask for more "
-              f"output than the window can hold (~{TOKENS_PER_WORD} tokens per word); their scores measure the "
-              "window, not the model", file=sys.stderr)
-
-
 def requested_label(words: float) -> str:
     """Requested output length for tables: 500, 2k, 20k (words; k = 1000)."""
     return f"{words / 1000:g}k" if words >= 1000 else f"{words:g}"
+
+
+class GenerationSamples:
+    """One length's samples of a long-generation task.
+
+    Each prompt gets everything the window has left after it as its output budget, up to `cap` (or
+    --max-new-tokens); a prompt that does not fit at all is counted as skipped. `finish` says how
+    many requests ask for more output than their budget holds: their scores measure the window,
+    not the model."""
+
+    def __init__(self, context: BuildContext, task: str, length: int, cap: int) -> None:
+        self.context, self.task, self.length = context, task, length
+        self.limit = context.max_new_tokens or cap
+        self.samples: list[Sample] = []
+        self.asked = self.short = 0
+
+    def add(
+        self, messages: tuple[ChatMessage, ...], requested_words: float, sample_id: str,
+        references: tuple[str, ...], metadata: dict[str, Any], stop: tuple[str, ...] = (),
+    ) -> None:
+        self.asked += 1
+        input_tokens = self.context.tokenizer.count(messages)
+        room = self.length - input_tokens
+        if room <= 0:
+            self.context.report_skipped(self.task, self.length, 1)
+            return
+        max_new = min(room, self.limit)
+        fits = max_new >= math.ceil(requested_words * TOKENS_PER_WORD)
+        self.short += not fits
+        self.samples.append(Sample(
+            task=self.task, sample_id=f"{self.task}/{format_length(self.length)}/{sample_id}", messages=messages,
+            references=references, target_length=self.length, input_tokens=input_tokens, max_new_tokens=max_new,
+            stop=stop,
+            metadata={**metadata, "requested_length": float(requested_words),
+                      "requested_label": requested_label(requested_words), "window_holds_request": fits},
+        ))
+
+    def finish(self) -> list[Sample]:
+        if self.short:
+            print(f"lc-bench: warning: {self.task}: {self.short} of {self.asked} prompts at "
+                  f"{format_length(self.length)} ask for more output than the window can hold "
+                  f"(~{TOKENS_PER_WORD} tokens per word); their scores measure the window, not the model",
+                  file=sys.stderr)
+        return self.samples

@@ -16,7 +16,6 @@ the length bucket, so the leaderboard's bucket table gives the published short/m
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from importlib import resources
@@ -29,7 +28,7 @@ from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
 from lc_bench.schema import Sample
 from lc_bench.tasks.base import BuildContext, FollowUp, TaskParams
-from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import read_json_list, read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.longbench import LongBenchParams, LongBenchTask
 
 PROMPT_0SHOT = (
@@ -97,14 +96,8 @@ def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
         path = Path(data).expanduser()
         if not path.exists():
             raise UsageError(f"LongBench v2 data {path} not found")
-        if path.suffix == ".jsonl":
-            rows = read_jsonl(path)
-        else:
-            try:
-                rows = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path} is not valid JSON: {exc}") from None
-        return tuple(_check(list(rows), str(path))), str(path)
+        rows = read_jsonl(path) if path.suffix == ".jsonl" else read_json_list(path)
+        return tuple(_check(rows, str(path))), str(path)
     hub_id = HUB_ID if data == "auto" else data
     try:
         from datasets import load_dataset

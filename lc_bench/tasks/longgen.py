@@ -22,18 +22,11 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lc_bench.lengths import format_length
 from lc_bench.metrics.longgen import mentions, shape_checks, split_units
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
-from lc_bench.tasks.generation import (
-    DEFAULT_MAX_OUTPUT_TOKENS,
-    needed_tokens,
-    output_budget,
-    requested_label,
-    warn_small_windows,
-)
+from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
 
 FINISHED = "*** finished"
 
@@ -136,7 +129,7 @@ class LongGen:
     def build(self, context: BuildContext) -> list[Sample]:
         samples = []
         for length in context.lengths:
-            short = total = 0
+            batch = GenerationSamples(context, self.name, length, self.params.max_output_tokens)
             for units in self.params.units:
                 for index in range(context.samples_per_cell):
                     rng = random.Random(f"{context.seed}|{self.name}|{self.params!r}|{length}|{units}|{index}")
@@ -144,25 +137,14 @@ class LongGen:
                     scenario = SCENARIOS[kind]
                     checks = make_checks(rng, scenario, units)
                     prompt = render_prompt(scenario, units, self.params.words_per_unit, checks)
-                    messages = (ChatMessage(role="user", content=prompt),)
-                    budget = output_budget(context, self.name, messages, length, self.params.max_output_tokens)
-                    if budget is None:
-                        continue
-                    input_tokens, max_new = budget
-                    requested = units * self.params.words_per_unit
-                    total += 1
-                    short += max_new < needed_tokens(requested)
-                    samples.append(Sample(
-                        task=self.name, sample_id=f"{self.name}/{format_length(length)}/{units}/{index}",
-                        messages=messages, references=(FINISHED,), target_length=length, input_tokens=input_tokens,
-                        max_new_tokens=max_new, stop=(FINISHED,),
+                    batch.add(
+                        (ChatMessage(role="user", content=prompt),), units * self.params.words_per_unit,
+                        f"{units}/{index}", references=(FINISHED,), stop=(FINISHED,),
                         metadata={"scenario": kind, "unit": scenario.unit, "units": units,
                                   "checks": [{"kind": c.kind, "units": list(c.units), "keyword": c.keyword,
-                                              "event": c.instruction}
-                                             for c in checks],
-                                  "requested_length": float(requested), "requested_label": requested_label(requested)},
-                    ))
-            warn_small_windows(self.name, length, short, total)
+                                              "event": c.instruction} for c in checks]},
+                    )
+            samples += batch.finish()
         return samples
 
     def score(self, output: str, references: Any, metadata: dict[str, Any]) -> dict[str, float]:

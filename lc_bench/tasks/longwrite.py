@@ -17,19 +17,12 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lc_bench.errors import UsageError
-from lc_bench.lengths import format_length
 from lc_bench.metrics.longgen import count_words, length_score, shape_checks
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl
-from lc_bench.tasks.generation import (
-    DEFAULT_MAX_OUTPUT_TOKENS,
-    needed_tokens,
-    output_budget,
-    requested_label,
-    warn_small_windows,
-)
+from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
 
 
 class LongWriteParams(TaskParams):
@@ -71,24 +64,14 @@ class LongWrite:
         rows = load_prompts(self.params.data)[: context.samples_per_cell]
         samples = []
         for length in context.lengths:
-            short = 0
+            batch = GenerationSamples(context, self.name, length, self.params.max_output_tokens)
             for index, row in enumerate(rows):
-                messages = (ChatMessage(role="user", content=row["prompt"]),)
-                budget = output_budget(context, self.name, messages, length, self.params.max_output_tokens)
-                if budget is None:
-                    continue
-                input_tokens, max_new = budget
-                fits = max_new >= needed_tokens(row["length"])
-                short += not fits
-                samples.append(Sample(
-                    task=self.name, sample_id=f"{self.name}/{format_length(length)}/{index}", messages=messages,
-                    references=(str(row["length"]),), target_length=length, input_tokens=input_tokens,
-                    max_new_tokens=max_new,
-                    metadata={"requested_length": float(row["length"]), "requested_label": requested_label(
-                        row["length"]), "type": row.get("type", ""), "window_holds_request": fits,
-                              "request": row["prompt"]},
-                ))
-            warn_small_windows(self.name, length, short, len(rows))
+                batch.add(
+                    (ChatMessage(role="user", content=row["prompt"]),), row["length"], str(index),
+                    references=(str(row["length"]),),
+                    metadata={"type": row.get("type", ""), "request": row["prompt"]},
+                )
+            samples += batch.finish()
         return samples
 
     def score(self, output: str, references: Any, metadata: dict[str, Any]) -> dict[str, float]:

@@ -14,18 +14,11 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from lc_bench.lengths import format_length
 from lc_bench.metrics.longgen import final_number, parse_numbered_answers, shape_checks
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
-from lc_bench.tasks.generation import (
-    DEFAULT_MAX_OUTPUT_TOKENS,
-    needed_tokens,
-    output_budget,
-    requested_label,
-    warn_small_windows,
-)
+from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
 
 WORDS_PER_ANSWER = 40  # a short reasoning line and the answer line
 
@@ -72,7 +65,7 @@ class ManyQ:
     def build(self, context: BuildContext) -> list[Sample]:
         samples = []
         for length in context.lengths:
-            short = total = 0
+            batch = GenerationSamples(context, self.name, length, self.params.max_output_tokens)
             for count in self.params.questions:
                 for index in range(context.samples_per_cell):
                     rng = random.Random(f"{context.seed}|{self.name}|{length}|{count}|{index}")
@@ -84,22 +77,11 @@ class ManyQ:
                         "",
                         *(f"Question_{k}: {text}" for k, (text, _) in enumerate(problems, 1)),
                     ])
-                    messages = (ChatMessage(role="user", content=prompt),)
-                    budget = output_budget(context, self.name, messages, length, self.params.max_output_tokens)
-                    if budget is None:
-                        continue
-                    input_tokens, max_new = budget
-                    requested = count * WORDS_PER_ANSWER
-                    total += 1
-                    short += max_new < needed_tokens(requested)
-                    samples.append(Sample(
-                        task=self.name, sample_id=f"{self.name}/{format_length(length)}/{count}/{index}",
-                        messages=messages, references=tuple(str(answer) for _, answer in problems),
-                        target_length=length, input_tokens=input_tokens, max_new_tokens=max_new,
-                        metadata={"questions": count, "requested_length": float(requested),
-                                  "requested_label": requested_label(requested)},
-                    ))
-            warn_small_windows(self.name, length, short, total)
+                    batch.add(
+                        (ChatMessage(role="user", content=prompt),), count * WORDS_PER_ANSWER, f"{count}/{index}",
+                        references=tuple(str(answer) for _, answer in problems), metadata={"questions": count},
+                    )
+            samples += batch.finish()
         return samples
 
     def score(self, output: str, references: Any, metadata: dict[str, Any]) -> dict[str, float]:

@@ -6,13 +6,12 @@ answer that addresses exactly what was asked, a few answers to the same question
 questions (same tool, another task) to lengthen the context. Choosing well means matching the
 question's specifics, not spotting a style.
 
-Files: Ada-LEval's `stackselect_*.json` (question, all_answers, answer "A3") and any JSONL of
-{"question": ..., "answers": [...], "accepted": INDEX (0-based)}.
+Files: any JSONL of {"question": ..., "answers": [...], "accepted": INDEX (0-based)}. (Ada-LEval's
+pre-built `stackselect_*.json` files are read as they are by the task, not pooled.)
 """
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,16 +144,3 @@ def _pool_question(row: dict[str, Any], where: str, qid: str) -> PoolQuestion:
     others = tuple(str(a) for i, a in enumerate(answers) if i != accepted)
     return PoolQuestion(row["question"], str(answers[accepted]), others, str(row.get("id", qid)))
 
-
-def read_stackselect(path: Path) -> list[dict[str, Any]]:
-    """Ada-LEval's stackselect_<setting>.json: records with question, all_answers, answer ("A3")."""
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(rows, list) or not rows:
-        raise UsageError(f"{path} holds no records (expected a JSON list)")
-    for number, row in enumerate(rows, 1):
-        if not {"question", "all_answers", "answer"} <= set(row):
-            raise UsageError(f"{path}: record {number} lacks question, all_answers or answer (Ada-LEval's layout)")
-    return rows

@@ -20,18 +20,18 @@ import json
 import random
 import re
 from bisect import bisect_left
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from lc_bench.errors import UsageError
-from lc_bench.lengths import format_length, input_budget, parse_lengths
+from lc_bench.lengths import format_length, input_budget
 from lc_bench.metrics.adaleval import tsort_random_baseline, tsort_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.chronicle import chronicle
+from lc_bench.tasks.datafiles import read_adaleval_file
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import TokenHaystack, load_corpus, tokenize_haystack
 
@@ -183,19 +183,10 @@ class TSort:
 
     def _prebuilt(self, context: BuildContext) -> list[Sample]:
         """Ada-LEval's own textsort_<setting>.json samples, at the file's setting length."""
-        path = Path(self.params.data).expanduser()
-        match = re.search(r"(\d+k)", path.stem)
-        if not path.exists():
-            raise UsageError(f"Ada-LEval file {path} not found (fetch_data.sh in open-compass/Ada-LEval)")
-        if match is None:
-            raise UsageError(f"cannot tell the length setting of {path.name}: expected a name like textsort_8k.json")
-        length = parse_lengths(match.group(1))[0]
-        rows = _read_json_list(path)
+        path, length, rows = read_adaleval_file(self.params.data, ("prompt", "answer"), "textsort_8k.json")
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
         for index, row in enumerate(rows[: context.samples_per_cell]):
-            if "prompt" not in row or "answer" not in row:
-                raise UsageError(f"{path}: record {index + 1} lacks prompt or answer (Ada-LEval's textsort layout)")
             answer = json.loads(row["answer"]) if isinstance(row["answer"], str) else list(row["answer"])
             messages = (ChatMessage(role="user", content=row["prompt"]),)
             samples.append(Sample(
@@ -231,12 +222,3 @@ def _split_points(starts: tuple[int, ...], begin: int, end: int, n: int) -> list
     bounds.append(end)
     return bounds
 
-
-def _read_json_list(path: Path) -> list[dict[str, Any]]:
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(rows, list) or not rows:
-        raise UsageError(f"{path} holds no records (expected a JSON list)")
-    return rows
