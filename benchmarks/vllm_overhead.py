@@ -77,7 +77,7 @@ def raw_spec(run_dir: Path, args: argparse.Namespace) -> dict:
     model = resolve_model(args.model)
     tokenizer = load_tokenizer(model)
     from lc_bench.cli import resolve_run_config
-    from lc_bench.evaluate import build_samples
+    from lc_bench.runloop import build_samples
 
     config = resolve_run_config(
         suite=None, tasks=None, lengths=args.lengths, depths=args.depths, samples=int(args.samples), seed=0,

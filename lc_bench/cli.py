@@ -112,7 +112,7 @@ def run_command(
     name: Annotated[str | None, typer.Option(help="run folder name (default MODEL__RUNNER)")] = None,
 ) -> None:
     """Evaluate a model; rerunning the same command resumes where it stopped."""
-    from lc_bench.evaluate import run_evaluation
+    from lc_bench.runloop import run_evaluation
     from lc_bench.progress import RichRunProgress
 
     config = resolve_run_config(

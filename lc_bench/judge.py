@@ -125,7 +125,7 @@ class LongGenChecks:
     """longgen: a yes/no per (event, unit) on that unit's block, replacing the keyword rule."""
 
     def _pairs(self, record: dict[str, Any]) -> list[tuple[int, int, str]]:
-        from lc_bench.metrics.longgen import split_units
+        from lc_bench.scoring.longgen import split_units
 
         metadata = record["metadata"]
         blocks = split_units(record["completion"]["text"], metadata["unit"])

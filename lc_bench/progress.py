@@ -16,7 +16,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
-from lc_bench.evaluate import Progress
+from lc_bench.runloop import Progress
 from lc_bench.schema import Record
 
 

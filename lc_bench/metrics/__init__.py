@@ -1,1 +1,3 @@
-"""Per-sample scorers and the aggregation that turns records into leaderboards."""
+"""The reporting layer: records and run manifests in, leaderboards out (tables, intervals, effective
+length, gate, HTML, plots, exports). It names no benchmark: tasks declare their report axes
+(`lc_bench.axes`) and the run writes them into its manifest."""

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.lengths import input_budget
-from lc_bench.metrics.longbench import DATASET_METRICS, length_bucket, score_sample
+from lc_bench.scoring.longbench import DATASET_METRICS, length_bucket, score_sample
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams

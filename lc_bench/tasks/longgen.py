@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lc_bench.metrics.longgen import mentions, shape_checks, split_units
+from lc_bench.scoring.longgen import mentions, shape_checks, split_units
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams

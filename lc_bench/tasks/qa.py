@@ -20,7 +20,7 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length, input_budget
-from lc_bench.metrics.ruler import ruler_scores
+from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams

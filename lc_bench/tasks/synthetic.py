@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lc_bench.lengths import format_length, input_budget
-from lc_bench.metrics.ruler import ruler_scores
+from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskParams

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lc_bench.metrics.adaleval import (
+from lc_bench.scoring.adaleval import (
     bestanswer_scores,
     extract_choice,
     extract_choice_compat,

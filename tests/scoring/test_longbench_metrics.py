@@ -2,7 +2,7 @@
 
 import pytest
 
-from lc_bench.metrics.longbench import (
+from lc_bench.scoring.longbench import (
     classification_score,
     code_sim_score,
     count_score,

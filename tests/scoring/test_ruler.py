@@ -2,7 +2,7 @@
 
 import pytest
 
-from lc_bench.metrics.ruler import postprocess, string_match_all, string_match_part
+from lc_bench.scoring.ruler import postprocess, string_match_all, string_match_part
 
 
 def test_postprocess_strips_and_replaces_control_characters():
