@@ -112,8 +112,8 @@ def run_command(
     name: Annotated[str | None, typer.Option(help="run folder name (default MODEL__RUNNER)")] = None,
 ) -> None:
     """Evaluate a model; rerunning the same command resumes where it stopped."""
-    from lc_bench.runloop import run_evaluation
     from lc_bench.progress import RichRunProgress
+    from lc_bench.runloop import run_evaluation
 
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,

@@ -26,9 +26,9 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.lengths import input_budget
-from lc_bench.scoring.longbench import DATASET_METRICS, length_bucket, score_sample
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.longbench import DATASET_METRICS, length_bucket, score_sample
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.longbench_config import (

@@ -22,9 +22,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lc_bench.scoring.longgen import mentions, shape_checks, split_units
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.longgen import mentions, shape_checks, split_units
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
 

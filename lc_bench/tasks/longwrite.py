@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lc_bench.errors import UsageError
-from lc_bench.scoring.longgen import count_words, length_score, shape_checks
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.longgen import count_words, length_score, shape_checks
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl
 from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from lc_bench.scoring.longgen import final_number, parse_numbered_answers, shape_checks
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.longgen import final_number, parse_numbered_answers, shape_checks
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
 

@@ -19,9 +19,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, create_model
 
 from lc_bench.lengths import format_length, input_budget
-from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import TokenHaystack, load_corpus, noise_text, tokenize_haystack

@@ -20,9 +20,9 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length, input_budget
-from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.fitting import fit_to_budget

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lc_bench.lengths import format_length, input_budget
-from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import NOISE_SENTENCES

@@ -26,9 +26,9 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length, input_budget
-from lc_bench.scoring.adaleval import tsort_random_baseline, tsort_scores
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.adaleval import tsort_random_baseline, tsort_scores
 from lc_bench.tasks.base import BuildContext, TaskParams
 from lc_bench.tasks.chronicle import chronicle
 from lc_bench.tasks.datafiles import read_adaleval_file

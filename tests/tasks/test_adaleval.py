@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from lc_bench.registry import TASKS
 from lc_bench.scoring.adaleval import (
     bestanswer_scores,
     extract_choice,
@@ -17,7 +18,6 @@ from lc_bench.scoring.adaleval import (
     tsort_random_baseline,
     tsort_scores,
 )
-from lc_bench.registry import TASKS
 from lc_bench.tasks.base import BuildContext, make_task
 from lc_bench.tasks.bestanswer import build_prompt
 from tests.e2e.test_cli import lc_bench, records

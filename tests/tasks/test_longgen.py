@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from lc_bench.scoring.longgen import count_words, length_score, shape_checks, split_units
 from lc_bench.registry import TASKS
+from lc_bench.scoring.longgen import count_words, length_score, shape_checks, split_units
 from lc_bench.tasks.base import BuildContext, make_task
 from lc_bench.tasks.longgen import longgen_scores
 from lc_bench.tasks.manyq import manyq_scores
