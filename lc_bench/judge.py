@@ -1,154 +1,32 @@
-"""`lc-bench judge RUN`: an optional stage that asks another model to grade long outputs.
+"""`lc-bench judge RUN`: an optional stage that asks another model to grade a run's outputs.
 
-Two judges, one per task:
-
-* longgen: LongGenBench's check, asked per required (event, unit): the unit's block and "Does this
-  context include <event>?"; yes/no replaces the keyword rule and the scores are recomputed.
-* longwrite: LongBench-Write's quality judge, below.
-
-LongBench-Write's judge (LongWriter evaluation/judge.txt and eval_quality.py): the request and
-the response go into its prompt; the judge answers JSON with six dimensions scored 1-5 (Relevance,
-Accuracy, Coherence, Clarity, Breadth and Depth, Reading Experience), told to ignore length. A
-dimension maps to (score - 1) * 25 and quality is their mean, which equals the published total
-(mean over dimensions of (mean score - 1) * 25). Parsing follows eval_quality.py: the ```json
-block when there is one, newlines removed, every dimension required; a verdict that does not parse
-is counted as a failure and left unscored (the original retries up to five times, then drops it).
+A task opts in by declaring a `judge_plan` (lc_bench/tasks/base.py: the prompts to ask per record,
+and the scores the replies give); this module only runs plans, so it names no task. The
+long-generation tasks' plans (LongBench-Write's quality judge, LongGenBench's per-unit check) live
+in lc_bench/tasks/generation_judges.py.
 
 Any runner can judge (an API model through `openai`, a local one through `hf` or `vllm`). Each
 judged sample gets a new record line with the same key (the latest wins, the earlier line stays):
-its scores gain `quality` and `quality_<dimension>`, and `judge` keeps the runner, model, prompt,
-raw verdict and parse result. Rerunning skips samples this judge already graded.
+its scores gain the plan's scores, and `judge` keeps the runner, model, prompts, raw verdicts and
+parse result. A verdict that does not parse is counted as a failure and the sample stays unjudged.
+Rerunning skips samples this judge already graded.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lc_bench.errors import UsageError
+from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, GenerationParams, Record, Request
-from lc_bench.store import RunStore, iter_records, latest_by_key
+from lc_bench.store import RunStore, iter_records, latest_by_key, read_manifest
+from lc_bench.tasks.base import JudgePlan
 
-DIMENSIONS = ("Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience")
-JUDGED_TASKS = ("longwrite", "longgen")
 JUDGE_MAX_NEW_TOKENS = 1024
 JUDGE_KEY_SUFFIX = "#judge#"
-
-# LongWriter evaluation/judge.txt, verbatim
-JUDGE_TEMPLATE = (
-    "You are an expert in evaluating text quality. Please evaluate the quality of an AI assistant's response to a "
-    "user's writing request. Be as strict as possible.\n\n"
-    "You need to evaluate across the following six dimensions, with scores ranging from 1 to 5. The scoring "
-    "criteria from 5 to 1 for each dimension are as follows:\n\n"
-    "1. Relevance: From content highly relevant and fully applicable to the user's request to completely "
-    "irrelevant or inapplicable.\n\n"
-    "2. Accuracy: From content completely accurate with no factual errors or misleading information to content "
-    "with numerous errors and highly misleading.\n\n"
-    "3. Coherence: From clear structure with smooth logical connections to disorganized structure with no "
-    "coherence.\n\n"
-    "4. Clarity: From clear language, rich in detail, and easy to understand to confusing expression with minimal "
-    "details.\n\n"
-    "5. Breadth and Depth: From both broad and deep content with a lot of information to seriously lacking breadth "
-    "and depth with minimal information.\n\n"
-    "6. Reading Experience: From excellent reading experience, engaging and easy to understand content to very poor "
-    "reading experience, boring and hard to understand content.\n\n"
-    "Please evaluate the quality of the following response to a user's request according to the above "
-    "requirements.\n\n<User Request>\n\n$INST$\n\n</User Request>\n\n<Response>\n\n$RESPONSE$\n\n</Response>\n\n"
-    "Please evaluate the quality of the response. You must first provide a brief analysis of its quality, then "
-    "give a comprehensive analysis with scores for each dimension. The output must strictly follow the JSON "
-    'format: {"Analysis": ..., "Relevance": ..., "Accuracy": ..., "Coherence": ..., "Clarity": ..., '
-    '"Breadth and Depth": ..., "Reading Experience": ...}. You do not need to consider whether the response '
-    "meets the user's length requirements in your evaluation. Ensure that only one integer between 1 and 5 is "
-    "output for each dimension score."
-)
-
-
-def judge_prompt(request: str, response: str) -> str:
-    return JUDGE_TEMPLATE.replace("$INST$", request).replace("$RESPONSE$", response)
-
-
-def parse_verdict(text: str) -> dict[str, float] | None:
-    """The six dimension scores of a verdict (1-5), or None when it does not parse."""
-    if "```json" in text:
-        match = re.search(r"```json\n(.*?)\n```", text, re.DOTALL)
-        text = match.group(1) if match else text
-    try:
-        verdict = json.loads(text.replace("\n", ""))
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(verdict, dict):
-        return None
-    scores = {}
-    for dimension in DIMENSIONS:
-        value = verdict.get(dimension)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return None
-        if not 1 <= number <= 5:
-            return None
-        scores[dimension] = number
-    return scores
-
-
-def quality_scores(verdict: dict[str, float]) -> dict[str, float]:
-    """(score - 1) * 25 per dimension, and their mean as `quality`."""
-    mapped = {f"quality_{d.lower().replace(' ', '_')}": (verdict[d] - 1.0) * 25.0 for d in DIMENSIONS}
-    return {"quality": sum(mapped.values()) / len(mapped), **mapped}
-
-
-# LongGenBench's check, asked of one unit's block (its judge answers yes or no per event)
-CHECK_TEMPLATE = "Context: $BLOCK$\n\nDoes this context include {event}? Answer only yes or no."
-
-
-def parse_yes_no(text: str) -> bool | None:
-    word = re.match(r"\W*(yes|no)\b", text.strip(), re.IGNORECASE)
-    return None if word is None else word.group(1).lower() == "yes"
-
-
-class LongWriteQuality:
-    """longwrite: one six-dimension verdict per sample; adds `quality` scores."""
-
-    def prompts(self, record: dict[str, Any]) -> list[str]:
-        return [judge_prompt(_request_of(record), record["completion"]["text"])]
-
-    def scores(self, record: dict[str, Any], replies: list[str]) -> tuple[dict[str, float], Any] | None:
-        verdict = parse_verdict(replies[0])
-        return None if verdict is None else (quality_scores(verdict), verdict)
-
-
-class LongGenChecks:
-    """longgen: a yes/no per (event, unit) on that unit's block, replacing the keyword rule."""
-
-    def _pairs(self, record: dict[str, Any]) -> list[tuple[int, int, str]]:
-        from lc_bench.scoring.longgen import split_units
-
-        metadata = record["metadata"]
-        blocks = split_units(record["completion"]["text"], metadata["unit"])
-        return [(index, unit, CHECK_TEMPLATE.replace("$BLOCK$", blocks[unit].strip()).format(event=check["event"]))
-                for index, check in enumerate(metadata["checks"]) for unit in check["units"] if unit in blocks]
-
-    def prompts(self, record: dict[str, Any]) -> list[str]:
-        return [prompt for _, _, prompt in self._pairs(record)]
-
-    def scores(self, record: dict[str, Any], replies: list[str]) -> tuple[dict[str, float], Any] | None:
-        from lc_bench.tasks.longgen import longgen_scores
-
-        answers = [parse_yes_no(reply) for reply in replies]
-        if any(answer is None for answer in answers):
-            return None
-        verdicts = {(i, u): bool(a) for (i, u, _), a in zip(self._pairs(record), answers, strict=True)}
-        metadata = record["metadata"]
-        judged = longgen_scores(record["completion"]["text"], metadata["unit"], int(metadata["units"]),
-                                metadata["checks"], verdicts)
-        return judged, {f"{i}:{u}": v for (i, u), v in verdicts.items()}
-
-
-PLANS = {"longwrite": LongWriteQuality(), "longgen": LongGenChecks()}
 
 
 @dataclass(frozen=True)
@@ -158,11 +36,31 @@ class JudgeSummary:
     skipped: int
 
 
-def judge_run(run_dir: Path, runner: Any, judge_model: str, tasks: tuple[str, ...] = JUDGED_TASKS) -> JudgeSummary:
-    """Grade every not-yet-judged successful sample of `tasks` in a run with `runner`."""
-    unknown = [task for task in tasks if task not in PLANS]
-    if unknown:
-        raise UsageError(f"no judge for task {unknown[0]!r} (judged tasks: {', '.join(PLANS)})")
+def judge_plans(tasks: tuple[str, ...]) -> dict[str, JudgePlan]:
+    """Each named task's declared plan; a task without one is a one-line error."""
+    plans = {}
+    for task in tasks:
+        plan = TASKS.get(task).judge_plan
+        if plan is None:
+            judged = [name for name in TASKS.names() if TASKS.get(name).judge_plan is not None]
+            raise UsageError(f"task {task!r} declares no judge (judged tasks: {', '.join(judged)})")
+        plans[task] = plan
+    return plans
+
+
+def judged_tasks_of(run_dir: Path) -> tuple[str, ...]:
+    """The run's tasks that declare a judge plan (the default of `lc-bench judge`)."""
+    manifest = read_manifest(run_dir)
+    names = {task for invocation in manifest.invocations for task in (invocation.get("config") or {}).get("tasks", ())}
+    names |= set(manifest.config.get("tasks", ()))
+    return tuple(sorted(name for name in names if name in TASKS.names() and TASKS.get(name).judge_plan is not None))
+
+
+def judge_run(run_dir: Path, runner: Any, judge_model: str, tasks: tuple[str, ...] | None = None) -> JudgeSummary:
+    """Grade every not-yet-judged successful sample of `tasks` (default: every task of the run
+    that declares a judge plan) in a run with `runner`."""
+    plans = judge_plans(judged_tasks_of(run_dir) if tasks is None else tasks)
+    tasks = tuple(plans)
     store = RunStore(run_dir)
     manifest = store.open_for_update()
     identity = {"runner": runner.name, "model": judge_model}
@@ -175,14 +73,14 @@ def judge_run(run_dir: Path, runner: Any, judge_model: str, tasks: tuple[str, ..
             and not _already_judged(record, identity)
         }
         skipped = sum(1 for record in latest.values() if record.get("task") in tasks) - len(pending)
-        prompts = {key: PLANS[record["task"]].prompts(record) for key, record in pending.items()}
+        prompts = {key: plans[record["task"]].prompts(record) for key, record in pending.items()}
         replies: dict[str, dict[int, Any]] = {key: {} for key in pending}
 
         def finish(key: str) -> None:
             nonlocal judged, failures
             record, texts = pending[key], [replies[key][i] for i in range(len(prompts[key]))]
             errors = [t.error.model_dump() for t in texts if t.error]
-            result = None if errors else PLANS[record["task"]].scores(record, [t.text for t in texts])
+            result = None if errors else plans[record["task"]].scores(record, [t.text for t in texts])
             failures += result is None
             judged += result is not None
             scores = dict(record.get("scores", {}))
@@ -219,10 +117,3 @@ def _already_judged(record: dict[str, Any], identity: dict[str, str]) -> bool:
     judge = record.get("judge") or {}
     return judge.get("runner") == identity["runner"] and judge.get("model") == identity["model"] and \
         judge.get("parsed") is not None
-
-
-def _request_of(record: dict[str, Any]) -> str:
-    request = (record.get("metadata") or {}).get("request")
-    if not isinstance(request, str):
-        raise UsageError(f"record {record.get('key')} has no stored request to show the judge (rerun the task)")
-    return request

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lc_bench import __version__
+from lc_bench.axes import TaskReport
 from lc_bench.config import RunConfig
 from lc_bench.models import ModelRef
 from lc_bench.schema import RunManifest
@@ -53,6 +54,7 @@ def build_manifest(
     runner_identity: dict[str, Any],
     tokenizer: ModelTokenizer,
     window: int | None,
+    task_reports: dict[str, TaskReport],
 ) -> RunManifest:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     resolved = config.model_dump(mode="json")
@@ -76,4 +78,5 @@ def build_manifest(
         platform=platform.platform(),
         started=now,
         invocations=[{"started": now, "config": resolved}],
+        task_reports=task_reports,
     )

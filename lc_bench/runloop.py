@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lc_bench.axes import TaskReport
 from lc_bench.config import RunConfig
 from lc_bench.errors import UsageError
 from lc_bench.lengths import check_context_window
@@ -22,7 +23,7 @@ from lc_bench.manifest import build_manifest
 from lc_bench.models import ModelRef, context_window, resolve_model, resolve_served_model
 from lc_bench.registry import RUNNERS, TASKS
 from lc_bench.runners.base import RunnerContext, parse_options, public_options
-from lc_bench.schema import Completion, GenerationParams, Record, Request, Sample
+from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
@@ -103,6 +104,7 @@ def make_record(
     shared = sample.model_dump(include=SAMPLE_FIELDS_IN_RECORD)
     return Record(
         **shared,
+        schema_version=RECORD_SCHEMA_VERSION,
         key=completion.key,
         family=task.family,
         model=model,
@@ -181,7 +183,10 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
     params = GenerationParams(temperature=config.temperature, seed=config.seed)
     identity = runner.identity()
     keyed = {sample_key(sample, identity, params): sample for sample in prepared.samples}
-    manifest = build_manifest(config, prepared.model, runner.name, identity, prepared.tokenizer, prepared.window)
+    reports = {name: TaskReport(family=task.family, axes=task.report) for name, task in prepared.tasks.items()}
+    manifest = build_manifest(
+        config, prepared.model, runner.name, identity, prepared.tokenizer, prepared.window, reports
+    )
     manifest.run_name = prepared.run_dir.name
     store = RunStore(prepared.run_dir)
     manifest = store.open(manifest)
@@ -214,7 +219,7 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
             progress.advance(record)
 
         for completion in runner.generate(requests):
-            if completion.error is None and has_follow_up(prepared.tasks[keyed[completion.key].task]):
+            if completion.error is None and prepared.tasks[keyed[completion.key].task].multi_call:
                 store.append_stage(completion)
                 first_calls[completion.key] = completion
             else:
@@ -226,11 +231,10 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
             for key, first in follow_ups.items()
             if (request := follow_up_request(key, keyed[key], first, prepared, params)) is not None
         ]
-        for key in follow_ups.keys() - {request.key.removesuffix(SECOND_CALL) for request in second}:
+        for key in follow_ups.keys() - {request.key for request in second}:
             finish(key, follow_ups[key])  # the task wanted no second call for this output
         for completion in runner.generate(second) if second else ():
-            key = completion.key.removesuffix(SECOND_CALL)
-            finish(key, completion, (follow_ups[key],))
+            finish(completion.key, completion, (follow_ups[completion.key],))
     finally:
         progress.stop()
         invocation = manifest.invocations[-1]
@@ -255,22 +259,16 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
     )
 
 
-SECOND_CALL = "#2"
-
-
-def has_follow_up(task: Task) -> bool:
-    return callable(getattr(task, "follow_up", None))
-
-
 def follow_up_request(
     key: str, sample: Sample, first: Completion, prepared: PreparedRun, params: GenerationParams
 ) -> Request | None:
-    """The task's second call for a first output, as a request keyed KEY#2 (None: no second call)."""
+    """The task's second call for a first output: the sample's key, stage 2 (None: no second call)."""
     follow_up: FollowUp | None = prepared.tasks[sample.task].follow_up(sample, first.text)
     if follow_up is None:
         return None
     return Request(
-        key=key + SECOND_CALL,
+        key=key,
+        stage=2,
         messages=follow_up.messages,
         use_chat_template=follow_up.use_chat_template,
         input_tokens=prepared.tokenizer.count(follow_up.messages, follow_up.use_chat_template),

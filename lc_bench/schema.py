@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lc_bench.axes import TaskReport
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -59,6 +61,8 @@ class Request(Frozen):
     max_new_tokens: int
     stop: tuple[str, ...] = ()
     params: GenerationParams = GenerationParams()
+    # which call of a multi-call task this is (1: the sample's prompt; 2: the task's follow-up)
+    stage: int = Field(1, ge=1)
 
 
 class GenerationError(Frozen):
@@ -77,13 +81,20 @@ class Completion(Frozen):
     error: GenerationError | None = None
 
 
+# Version 1: records written before the field existed (release 0.1); they load unchanged.
+RECORD_SCHEMA_VERSION = 2
+
+
 class Record(Frozen):
     """One JSON line in records.jsonl: a sample, its completion and its scores.
 
+    The one contract between a run and everything after it: the reporting layer reads these
+    fields (its Arrow schema is derived from this class) and the manifest's task declarations.
     The full prompt is not stored (at 128k tokens it would dominate the file); it is reproducible
     from the seed, and its hash, head and tail are kept for inspection.
     """
 
+    schema_version: int = 1
     key: str
     task: str
     family: str = ""
@@ -139,3 +150,6 @@ class RunManifest(BaseModel):
     started: str
     ended: str | None = None
     invocations: list[dict[str, Any]] = Field(default_factory=list)
+    # each task's family and report axes, as its code declared them when it ran: the reporting
+    # layer builds its tables from these (absent in manifests written before release 0.2)
+    task_reports: dict[str, TaskReport] = Field(default_factory=dict)

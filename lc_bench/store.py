@@ -153,7 +153,10 @@ class RunStore:
                     f"run dir {self.run_dir} holds a run with {field}={getattr(old, field)!r}, "
                     f"not {getattr(new, field)!r}: choose another --out or --name"
                 )
-        return old.model_copy(update={"invocations": old.invocations + new.invocations, "ended": None})
+        return old.model_copy(update={
+            "invocations": old.invocations + new.invocations, "ended": None,
+            "task_reports": {**old.task_reports, **new.task_reports},
+        })
 
     def done_keys(self) -> set[str]:
         """Keys whose latest record succeeded: resume skips exactly these."""

@@ -5,7 +5,7 @@ Levels, from the bottom up:
   input tokens, and a bootstrap interval. Errored samples are counted, never scored as 0, so an
   API outage shows as errors rather than as a silently lower score.
 - family cell (model x family x length): the unweighted mean of the family's task scores, as
-  RULER averages its 13 tasks. Defined only when every task the model ran in that family has a
+  a benchmark averages its tasks. Defined only when every task the model ran in that family has a
   score at that length, so a missing task cannot flatter a length.
 - overall cell (model x length): the unweighted mean of the family scores, by the same rule.
 
@@ -13,7 +13,7 @@ Each interval comes from the same replicates all the way up: a family replicate 
 its tasks' replicates (tasks resampled independently), so averages get honest intervals too.
 
 Every row (one model's task, family or overall scores over lengths) gets its average over
-lengths, RULER's effective length (plain and strict) and wAvg(inc/dec).
+lengths, the effective length (plain and strict) and wAvg(inc/dec).
 """
 
 from __future__ import annotations
@@ -33,17 +33,18 @@ from lc_bench.metrics.bootstrap import (
     percentile_interval,
 )
 from lc_bench.metrics.effective import (
-    RULER_THRESHOLD,
+    DEFAULT_THRESHOLD,
     effective_length,
     strict_effective_length,
     weighted_average_decreasing,
     weighted_average_increasing,
 )
-from lc_bench.metrics.generation import GENERATION_COLUMNS, generation_table
+from lc_bench.metrics.axis_tables import BASELINE_COLUMNS, LABEL_TABLE_COLUMNS, baseline_table, label_table
+from lc_bench.metrics.catalog import Catalog, Fallback, read_catalog
+from lc_bench.metrics.generation import OUTPUT_KEYS, SECONDARY_KEYS, output_length_table, secondary_table
 from lc_bench.metrics.records import load_samples, load_skipped
 
 SKIPPED_COLUMNS = ["model", "task", "target_length", "skipped"]
-BASELINE_COLUMNS = ["model", "task", "target_length", "baseline"]
 
 LEVELS = ("task", "family", "overall")
 OVERALL = "overall"
@@ -62,7 +63,7 @@ CellId = tuple[str, str, str, str, int]  # level, model, family, task, length
 class AggregateOptions:
     """How scores are summarised; part of the leaderboard's output so readers know."""
 
-    threshold: float = RULER_THRESHOLD
+    threshold: float = DEFAULT_THRESHOLD
     replicates: int = DEFAULT_REPLICATES
     seed: int = DEFAULT_SEED
 
@@ -75,12 +76,17 @@ class Leaderboard:
     cells: pd.DataFrame
     rows: pd.DataFrame
     depths: pd.DataFrame
-    buckets: pd.DataFrame
     options: AggregateOptions
+    # the tasks' declarations (family, report axes) the tables below were built from
+    catalog: Catalog = field(default_factory=Catalog)
+    # scores by each declared label axis (model, task, target_length, scheme = axis title, bucket = label)
+    buckets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LABEL_TABLE_COLUMNS))
     # expected score of random guessing, for tasks that state one (model, task, target_length, baseline)
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
-    # long generation by requested output length, with its checks (metrics/generation.py)
-    generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GENERATION_COLUMNS))
+    # scores by requested output length, with the declared columns (metrics/generation.py)
+    generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*OUTPUT_KEYS, "n", "score"]))
+    # declared secondary scores per model x task x length
+    secondary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*SECONDARY_KEYS, "n", "score"]))
     # samples a task left out because they could not fit (model, task, target_length, skipped)
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
     replicates: dict[CellId, np.ndarray] = field(repr=False, default_factory=dict)
@@ -93,9 +99,24 @@ class Leaderboard:
     def models(self) -> list[str]:
         return sorted(self.cells["model"].unique())
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by name, for notebooks: `scores` is the familiar view (a row per model x
+        level x family x task, a column per length); the others are the tidy frames the outputs
+        render (see the fields above)."""
+        keys = ["model", "level", "family", "task"]
+        by_length = self.cells.pivot(index=keys, columns="target_length", values="score")
+        summary = self.rows.set_index(keys)[["avg", "effective_length"]]
+        scores = summary.join(by_length)[[*by_length.columns, "avg", "effective_length"]]
+        return {
+            "scores": scores.reset_index(),
+            "cells": self.cells, "rows": self.rows, "depths": self.depths, "buckets": self.buckets,
+            "baselines": self.baselines, "generation": self.generation, "secondary": self.secondary,
+            "skipped": self.skipped,
+        }
+
 
 def label_models(samples: pd.DataFrame, run_names: list[str] | None = None) -> pd.DataFrame:
-    """Row labels. Runs of one model merge into one row (a ruler run and a longbench run of the
+    """Row labels. Runs of one model merge into one row (a retrieval run and a QA run of the
     same model belong together), except when they overlap, i.e. two runs hold the same task at
     the same length: then each run gets its own row, "model [run folder]". A model run through
     several runners gets one row per runner, "model (runner)"."""
@@ -236,81 +257,6 @@ def depth_table(samples: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()[columns]
 
 
-def baseline_table(samples: pd.DataFrame) -> pd.DataFrame:
-    """Mean random-guess score per model x task x length, for tasks whose samples state one
-    (Ada-LEval: 1/N! for TSort, 1/candidates for BestAnswer): printed beside every length."""
-    columns = ["model", "task", "target_length", "baseline"]
-    if "baseline" not in samples:
-        return pd.DataFrame(columns=columns)
-    known = samples.dropna(subset=["baseline"])
-    if known.empty:
-        return pd.DataFrame(columns=columns)
-    known = known.assign(model=known["model"].astype(str), task=known["task"].astype(str))
-    table = known.groupby(["model", "task", "target_length"], sort=True)["baseline"].mean()
-    return table.reset_index()[columns]
-
-
-BUCKET_ORDER = ("0-4k", "4-8k", "8k+")
-# Each benchmark's own sample classes, as its published tables show them: a bucket table per scheme.
-BUCKET_SCHEMES = {
-    "LongBench-E length (words, or characters for Chinese)": BUCKET_ORDER,
-    "LongBench v2 length (short 0-32k, medium 32k-128k, long 128k-2M words)": ("short", "medium", "long"),
-    "difficulty": ("easy", "hard"),
-}
-OTHER_SCHEME = "other length class"
-
-
-def scheme_of(bucket: str, column: str) -> str:
-    if column == "difficulty":
-        return "difficulty"
-    for scheme, order in BUCKET_SCHEMES.items():
-        if bucket in order:
-            return scheme
-    return OTHER_SCHEME
-
-
-def bucket_columns(buckets: pd.DataFrame) -> list[str]:
-    """Every bucket of each scheme present (an empty one shows as such), in its published order;
-    unknown labels sorted after."""
-    present = set(buckets["bucket"].astype(str)) if not buckets.empty else set()
-    columns = [name for order in BUCKET_SCHEMES.values() if present & set(order) for name in order]
-    return columns + sorted(present - set(columns))
-
-
-def bucket_table(samples: pd.DataFrame) -> pd.DataFrame:
-    """Mean score and count per model x task x target length x (scheme, bucket), for samples whose
-    task labels them: LongBench-E's bucket of the record's own `length` field, LongBench v2's
-    short/medium/long label and its easy/hard difficulty."""
-    columns = ["model", "task", "target_length", "scheme", "bucket", "score", "n"]
-    parts = []
-    for column in ("bucket", "difficulty"):
-        if column not in samples:
-            continue
-        labelled = samples[samples[column].astype(str) != ""]
-        if labelled.empty:
-            continue
-        labelled = labelled.assign(
-            model=labelled["model"].astype(str), task=labelled["task"].astype(str),
-            bucket=labelled[column].astype(str),
-        )
-        table = labelled.groupby(["model", "task", "target_length", "bucket"], sort=True).agg(
-            score=("score", "mean"), n=("score", "count")
-        ).reset_index()
-        table["scheme"] = [scheme_of(bucket, column) for bucket in table["bucket"]]
-        parts.append(table)
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True)[columns]
-
-
-def bucket_schemes(buckets: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """(scheme, its rows) in the order of BUCKET_SCHEMES, unknown labels last."""
-    if buckets.empty:
-        return []
-    order = [*BUCKET_SCHEMES, OTHER_SCHEME]
-    return [(scheme, buckets[buckets["scheme"] == scheme]) for scheme in order if (buckets["scheme"] == scheme).any()]
-
-
 def skipped_table(samples: pd.DataFrame, skipped: pd.DataFrame | None) -> pd.DataFrame:
     """Skipped counts per run (`load_skipped`) under the row label each run's samples carry."""
     if skipped is None or skipped.empty:
@@ -326,10 +272,14 @@ def aggregate(
     options: AggregateOptions | None = None,
     run_names: list[str] | None = None,
     skipped: pd.DataFrame | None = None,
+    catalog: Catalog | None = None,
 ) -> Leaderboard:
     """All tables from a per-sample frame (as `load_samples` returns it); `run_names[i]` names run i,
-    `skipped` holds the runs' left-out sample counts (`load_skipped`)."""
+    `skipped` holds the runs' left-out sample counts (`load_skipped`), `catalog` the tasks'
+    declared report axes. Tables that need full records (output length, secondary scores) are
+    added by `build_leaderboard`."""
     options = options or AggregateOptions()
+    catalog = catalog or Catalog()
     samples = label_models(samples, run_names)
     task_cells, replicates = _task_cells(samples, options)
     family_cells = _averaged_cells(task_cells, replicates, "family", ["model", "family"])
@@ -343,16 +293,24 @@ def aggregate(
         cells=cells,
         rows=_rows(cells, replicates, options),
         depths=depth_table(samples),
-        buckets=bucket_table(samples),
         options=options,
+        catalog=catalog,
+        buckets=label_table(samples, catalog),
         skipped=skipped_table(samples, skipped),
-        baselines=baseline_table(samples),
+        baselines=baseline_table(samples, catalog),
         replicates=replicates,
     )
 
 
-def build_leaderboard(run_dirs: Iterable[Path], options: AggregateOptions | None = None) -> Leaderboard:
+def build_leaderboard(
+    run_dirs: Iterable[Path], options: AggregateOptions | None = None, fallback: Fallback | None = None
+) -> Leaderboard:
+    """Every table of the runs, from their records and manifests. `fallback` declares the tasks of
+    manifests that predate task declarations (the Python API passes the task registry's)."""
     run_dirs = list(run_dirs)
-    board = aggregate(load_samples(run_dirs), options, [path.name for path in run_dirs], load_skipped(run_dirs))
-    board.generation = generation_table(board.samples, run_dirs)
+    catalog = read_catalog(run_dirs, fallback)
+    samples = load_samples(run_dirs, catalog)
+    board = aggregate(samples, options, [path.name for path in run_dirs], load_skipped(run_dirs), catalog)
+    board.generation = output_length_table(board.samples, run_dirs, catalog)
+    board.secondary = secondary_table(board.samples, run_dirs, catalog)
     return board

@@ -2,7 +2,7 @@
 
 Resampling n scores with replacement only matters through how often each distinct value is drawn,
 so one bootstrap mean is a multinomial draw over the distinct values: exactly the distribution of
-index resampling, at a cost of (distinct values) instead of (samples) per replicate. Needle scores
+index resampling, at a cost of (distinct values) instead of (samples) per replicate. Retrieval scores
 take a handful of values, so a 100k-sample cell costs as little as a 10-sample one.
 
 Each cell draws from its own generator, seeded from the run seed and the cell's identity, so a

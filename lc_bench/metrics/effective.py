@@ -1,7 +1,7 @@
-"""RULER's length summaries: effective context length and the length-weighted averages.
+"""Length summaries: effective context length and the length-weighted averages.
 
-RULER defines them in its README and computes them by hand; no public code does (see
-shared/research/benchmarks.md 2.5). Definitions used here:
+Hsieh et al. (2024) define them in their benchmark's README and compute them by hand; no public
+code does (see shared/research/benchmarks.md 2.5). Definitions used here:
 
 - effective length: the largest tested length whose score reaches the threshold (default 85.6,
   Llama-2-7B-chat's 4k score, so that model's own effective length is 4k: a tie passes). Scores
@@ -16,21 +16,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-RULER_THRESHOLD = 85.6
+DEFAULT_THRESHOLD = 85.6
 
 
 def _passes(score: float, threshold: float) -> bool:
     return not math.isnan(score) and float(f"{score:.1f}") >= threshold
 
 
-def effective_length(lengths: Sequence[int], scores: Sequence[float], threshold: float = RULER_THRESHOLD) -> int | None:
+def effective_length(lengths: Sequence[int], scores: Sequence[float], threshold: float = DEFAULT_THRESHOLD) -> int | None:
     """Largest length whose score passes; None when no tested length passes."""
     passing = [length for length, score in zip(lengths, scores, strict=True) if _passes(score, threshold)]
     return max(passing) if passing else None
 
 
 def strict_effective_length(
-    lengths: Sequence[int], scores: Sequence[float], threshold: float = RULER_THRESHOLD
+    lengths: Sequence[int], scores: Sequence[float], threshold: float = DEFAULT_THRESHOLD
 ) -> int | None:
     """Largest length such that it and every shorter tested length pass (a missing score fails)."""
     best = None

@@ -45,6 +45,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "skipped": _records(board.skipped),
         "baselines": _records(board.baselines),
         "generation": _records(board.generation),
+        "secondary": _records(board.secondary),
     }
 
 

@@ -2,7 +2,7 @@
 
 A cell fails when its score dropped by more than the tolerance (score points) AND the drop is
 significant: the 95% bootstrap interval of (current - baseline) lies entirely below zero. Both
-sides are resampled from their per-sample scores, so a 5-sample cell losing one needle is noise,
+sides are resampled from their per-sample scores, so a 5-sample cell losing one sample is noise,
 not a red build. The baseline stores each cell's distinct scores with their counts, which is all a
 bootstrap needs and keeps the file small.
 

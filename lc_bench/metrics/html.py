@@ -21,18 +21,22 @@ import pandas as pd
 from markupsafe import Markup
 
 from lc_bench.lengths import format_length
-from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schemes
-from lc_bench.metrics.leaderboard import baseline_cells
+from lc_bench.axes import LabelAxis, ScoreColumn
+from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
+from lc_bench.metrics.leaderboard import SKIPPED_NOTE, baseline_cells
 from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
 from lc_bench.metrics.records import read_lines
 from lc_bench.metrics.views import (
     RowView,
     ScoreCell,
+    check_cells,
+    check_headers,
     families,
     format_score,
-    generation_checks,
     generation_pivot,
     is_missing,
+    plain,
     row_views,
 )
 
@@ -81,12 +85,12 @@ def _heatmaps(depths: pd.DataFrame) -> list[dict[str, Any]]:
     return maps
 
 
-def _bucket_rows(buckets: pd.DataFrame) -> list[dict[str, Any]]:
+def _bucket_rows(axis: LabelAxis, buckets: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
         by_bucket = {row.bucket: row for row in group.itertuples(index=False)}
         cells = []
-        for name in bucket_columns(buckets):
+        for name in label_names(axis, buckets):
             row = by_bucket.get(name)
             score = row.score if row is not None else float("nan")
             cells.append({"text": format_score(score), "n": int(row.n) if row is not None else 0,
@@ -95,18 +99,38 @@ def _bucket_rows(buckets: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _generation_view(generation: pd.DataFrame) -> dict[str, Any] | None:
-    """The output-length axis: a pivot by requested length, then the checks per group."""
-    if generation.empty:
-        return None
-    pivot = generation_pivot(generation)
-    rows = [dict(zip(("model", "task", "length", "cells"), row, strict=True)) for row in pivot.rows]
-    details = [
-        {"model": row.model, "task": row.task, "length": int(row.target_length), "label": row.label, "n": int(row.n),
-         "checks": generation_checks(row)}
-        for row in generation.itertuples(index=False)
-    ]
-    return {"labels": pivot.labels, "pivot": rows, "details": details}
+def _generation_views(board: Leaderboard) -> list[dict[str, Any]]:
+    """Each output-length axis: a pivot by requested length, then the declared columns per group."""
+    views = []
+    for axis, tasks in board.catalog.output_axes():
+        generation = board.generation[board.generation["task"].isin(tasks)]
+        if generation.empty:
+            continue
+        pivot = generation_pivot(generation)
+        rows = [dict(zip(("model", "task", "length", "cells"), row, strict=True)) for row in pivot.rows]
+        details = [
+            {"model": row["model"], "task": row["task"], "length": int(row["target_length"]), "label": row["label"],
+             "n": int(row["n"]), "checks": check_cells(row, axis.columns)}
+            for row in generation.to_dict("records")
+        ]
+        unit = f" {axis.unit}" if axis.unit else ""
+        views.append({"title": axis.title, "note": plain(axis.note), "unit": unit, "labels": pivot.labels,
+                      "pivot": rows, "headers": check_headers(axis.columns), "details": details})
+    return views
+
+
+def _secondary_views(board: Leaderboard) -> list[dict[str, Any]]:
+    groups: dict[tuple[ScoreColumn, ...], list[str]] = {}
+    for task, columns in board.catalog.secondary().items():
+        groups.setdefault(columns, []).append(task)
+    views = []
+    for columns, tasks in groups.items():
+        rows = board.secondary[board.secondary["task"].isin(tasks)]
+        if not rows.empty:
+            views.append({"headers": check_headers(columns), "rows": [
+                {"model": row["model"], "task": row["task"], "length": int(row["target_length"]), "n": int(row["n"]),
+                 "cells": check_cells(row, columns)} for row in rows.to_dict("records")]})
+    return views
 
 
 def _line_plot(board: Leaderboard, level: str, family: str | None, title: str) -> str:
@@ -214,14 +238,17 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
         "families": sections,
         "heatmaps": _heatmaps(board.depths),
         "bucket_tables": [
-            {"scheme": scheme, "names": bucket_columns(rows), "rows": _bucket_rows(rows)}
-            for scheme, rows in bucket_schemes(board.buckets)
+            {"scheme": axis.title, "names": label_names(axis, rows), "rows": _bucket_rows(axis, rows)}
+            for axis, rows in label_sections(board.buckets, board.catalog)
         ],
+        "bucket_note": plain(labels_note([axis for axis, _ in label_sections(board.buckets, board.catalog)])),
         "baselines": {
             (model, task): baseline_cells(board, model, task)
             for model, task in board.baselines[["model", "task"]].drop_duplicates().itertuples(index=False)
         },
-        "generation": _generation_view(board.generation),
+        "generations": _generation_views(board),
+        "secondary": _secondary_views(board),
+        "skipped_note": SKIPPED_NOTE + " on this page.",
         "skipped": [
             {"model": row.model, "task": row.task, "length": int(row.target_length), "count": int(row.skipped)}
             for row in board.skipped.itertuples(index=False)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import pandas as pd
 
 from lc_bench.lengths import format_length
-from lc_bench.metrics.aggregate import Leaderboard, bucket_columns, bucket_schemes
+from lc_bench.axes import LabelAxis, ScoreColumn
+from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
 from lc_bench.metrics.plots import binned
 from lc_bench.metrics.views import (
-    GENERATION_CHECK_HEADER,
     RowView,
+    check_cells,
+    check_headers,
     families,
     format_score,
-    generation_checks,
     generation_pivot,
     row_views,
 )
+
+SKIPPED_NOTE = "These samples could not fit their length (e.g. a task run with truncation=none) and are in no score"
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -91,11 +95,9 @@ def depth_markdown(depths: pd.DataFrame) -> str:
     return "\n\n".join(parts)
 
 
-def bucket_markdown(buckets: pd.DataFrame) -> str:
-    """Rows model x task x length, columns one scheme's buckets (e.g. LongBench-E's 0-4k/4-8k/8k+)."""
-    if buckets.empty:
-        return ""
-    columns = bucket_columns(buckets)
+def bucket_markdown(axis: LabelAxis, buckets: pd.DataFrame) -> str:
+    """Rows model x task x length, columns one axis's labels (e.g. a benchmark's length classes)."""
+    columns = label_names(axis, buckets)
     rows = []
     for (model, task, length), group in buckets.groupby(["model", "task", "target_length"], sort=True):
         by_bucket = dict(zip(group["bucket"], zip(group["score"], group["n"], strict=True), strict=True))
@@ -104,6 +106,42 @@ def bucket_markdown(buckets: pd.DataFrame) -> str:
         ]
         rows.append([str(model), str(task), format_length(int(length)), *cells])
     return markdown_table(["model", "task", "length", *columns], rows)
+
+
+def _label_sections(board: Leaderboard) -> list[str]:
+    sections = label_sections(board.buckets, board.catalog)
+    if not sections:
+        return []
+    parts = ["## Score by length bucket", labels_note([axis for axis, _ in sections])]
+    for axis, rows in sections:
+        parts += [f"### {axis.title}", bucket_markdown(axis, rows)]
+    return parts
+
+
+def _output_sections(board: Leaderboard) -> list[str]:
+    parts = []
+    for axis, tasks in board.catalog.output_axes():
+        rows = board.generation[board.generation["task"].isin(tasks)]
+        if not rows.empty:
+            parts += [f"## {axis.title}", *([axis.note] if axis.note else []), generation_pivot_markdown(rows),
+                      generation_markdown(rows, axis.columns)]
+    return parts
+
+
+def _secondary_sections(board: Leaderboard) -> list[str]:
+    groups: dict[tuple[ScoreColumn, ...], list[str]] = {}
+    for task, columns in board.catalog.secondary().items():
+        groups.setdefault(columns, []).append(task)
+    parts = []
+    for columns, tasks in groups.items():
+        rows = board.secondary[board.secondary["task"].isin(tasks)]
+        if rows.empty:
+            continue
+        table = [[str(row["model"]), str(row["task"]), format_length(int(row["target_length"])), str(int(row["n"])),
+                  *check_cells(row, columns)] for row in rows.to_dict("records")]
+        parts.append(markdown_table(["model", "task", "length", "n", *check_headers(columns)], table))
+    return ["## Secondary scores", "Per-sample scores the tasks report besides their primary one, mean per cell.",
+            *parts] if parts else []
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
@@ -120,34 +158,16 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     ]
     for family in families(board):
         sections += [f"## {family}", family_markdown(board, family)]
-    schemes = bucket_schemes(board.buckets)
-    if schemes:
-        sections += [
-            "## Score by length bucket",
-            "Buckets are the benchmark's own sample classes, from each record (LongBench-E: the record's "
-            "`length` in words, or characters for Chinese; LongBench v2: its short/medium/long and "
-            "easy/hard labels); the length column is the token budget the prompt was fitted to.",
-        ]
-        for scheme, rows in schemes:
-            sections += [f"### {scheme}", bucket_markdown(rows)]
+    sections += _label_sections(board)
     depth_md = depth_markdown(board.depths)
     if depth_md:
         sections += ["## Score by depth and length", depth_md]
-    if not board.generation.empty:
-        sections += [
-            "## Score by requested output length",
-            "Long-generation tasks: the primary score by the output length asked for (words; k = 1000), next "
-            "to the input length. words: LongWriter's count (English words + CJK characters); cut: share of "
-            "outputs stopped by the output budget; rep-4: share of repeated 4-grams; dist-2: distinct bigrams; "
-            "quality: the LongBench-Write judge score, after `lc-bench judge`.",
-            generation_pivot_markdown(board.generation),
-            generation_markdown(board.generation),
-        ]
+    sections += _output_sections(board)
+    sections += _secondary_sections(board)
     if not board.skipped.empty:
         sections += [
             "## Samples left out",
-            "These samples could not fit their length (e.g. LongBench with truncation=none) and are in "
-            "no score above.",
+            SKIPPED_NOTE + " above.",
             skipped_markdown(board.skipped),
         ]
     return "\n\n".join(sections) + "\n"
@@ -160,13 +180,13 @@ def generation_pivot_markdown(generation: pd.DataFrame) -> str:
     return markdown_table(["model", "task", "length", *pivot.labels], rows)
 
 
-def generation_markdown(generation: pd.DataFrame) -> str:
+def generation_markdown(generation: pd.DataFrame, columns: tuple[ScoreColumn, ...]) -> str:
     rows = [
-        [str(row.model), str(row.task), format_length(int(row.target_length)), str(row.label), str(int(row.n)),
-         *generation_checks(row)]
-        for row in generation.itertuples(index=False)
+        [str(row["model"]), str(row["task"]), format_length(int(row["target_length"])), str(row["label"]),
+         str(int(row["n"])), *check_cells(row, columns)]
+        for row in generation.to_dict("records")
     ]
-    return markdown_table(["model", "task", "length", "requested", "n", *GENERATION_CHECK_HEADER], rows)
+    return markdown_table(["model", "task", "length", "requested", "n", *check_headers(columns)], rows)
 
 
 def skipped_markdown(skipped: pd.DataFrame) -> str:

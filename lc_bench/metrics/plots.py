@@ -1,5 +1,5 @@
 """Matplotlib figures for people who paste them into papers: depth x length heatmaps in the
-red-yellow-green of the original needle-in-a-haystack test, and score-vs-length lines per model.
+red-yellow-green of the classic depth x length retrieval test, and score-vs-length lines per model.
 The line plots are also rendered as inline SVG for the HTML page (text kept as text)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 
 from lc_bench.lengths import format_length
 
-COLORS = ("#F0496E", "#EBB839", "#0CD79F")  # gkamradt's colormap: 0 red -> 50 yellow -> 100 green
+COLORS = ("#F0496E", "#EBB839", "#0CD79F")  # the classic retrieval heatmap's colours: 0 red -> 50 yellow -> 100 green
 MAX_DEPTH_ROWS = 11
 
 
@@ -20,7 +20,7 @@ def slug(text: str) -> str:
 
 
 def binned(depth_table: pd.DataFrame) -> pd.DataFrame:
-    """Random depths (RULER's 40-point grid) are binned to the nearest 10% so the map stays readable."""
+    """Random depths (e.g. a 40-point grid) are binned to the nearest 10% so the map stays readable."""
     if depth_table["depth"].nunique() <= MAX_DEPTH_ROWS:
         return depth_table
     table = depth_table.copy()
@@ -93,7 +93,7 @@ def write_heatmaps(depth_table: pd.DataFrame, folder: Path) -> list[Path]:
     plt = _pyplot()
     from matplotlib.colors import LinearSegmentedColormap
 
-    colormap = LinearSegmentedColormap.from_list("niah", COLORS)
+    colormap = LinearSegmentedColormap.from_list("depth", COLORS)
     written = []
     for (model, task), group in binned(depth_table).groupby(["model", "task"], sort=True):
         pivot = group.pivot(index="depth", columns="target_length", values="score").sort_index()
@@ -102,7 +102,7 @@ def write_heatmaps(depth_table: pd.DataFrame, folder: Path) -> list[Path]:
         axes.set_xticks(range(len(pivot.columns)), [format_length(int(c)) for c in pivot.columns])
         axes.set_yticks(range(len(pivot.index)), [f"{d:g}%" for d in pivot.index])
         axes.set_xlabel("context length (tokens)")
-        axes.set_ylabel("needle depth")
+        axes.set_ylabel("depth %")
         axes.set_title(f"{model} · {task}", fontsize=10)
         for row in range(len(pivot.index)):
             for column in range(len(pivot.columns)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,40 +25,47 @@ import pyarrow.json as pa_json
 from pandas.api.types import union_categoricals
 
 from lc_bench.errors import UsageError
+from lc_bench.metrics.catalog import Catalog
+from lc_bench.schema import GenerationError, Record
 from lc_bench.store import RECORDS, read_manifest
 
 BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones cost time
-CATEGORIES = ("model", "runner", "family", "task", "bucket", "difficulty")
-FRAME_COLUMNS = (
-    "run", "line", "key_hash", "model", "runner", "family", "task", "target_length", "depth",
-    "input_tokens", "truncated", "error", "score", "bucket", "difficulty", "baseline", "requested",
-)
-# record metadata read into the frame: a benchmark's own length class and difficulty label
-METADATA_COLUMNS = {"bucket": "length_bucket", "difficulty": "difficulty"}
-# numeric record metadata: a sample's expected score under random guessing (Ada-LEval), and the
-# output length a long-generation sample asked for (words)
-NUMERIC_METADATA = {"baseline": "random_baseline", "requested": "requested_length"}
+# Record fields the frame keeps (their Arrow types are derived from `Record`), plus the error flag
+# (completion.error) and the metadata keys the tasks declared as report axes (`Catalog`).
+RECORD_COLUMNS = ("key", "task", "family", "model", "runner", "target_length", "depth", "input_tokens",
+                  "truncated", "score")
+CATEGORIES = ("model", "runner", "family", "task")
+LABEL_PREFIX = "label:"  # frame column of a declared metadata label
+NUMBER_PREFIX = "number:"  # frame column of a declared metadata number
 
-_ARROW_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("task", pa.string()),
-        ("family", pa.string()),
-        ("model", pa.string()),
-        ("runner", pa.string()),
-        ("target_length", pa.int64()),
-        ("depth", pa.float64()),
-        ("input_tokens", pa.int64()),
-        ("truncated", pa.bool_()),
-        ("score", pa.float64()),
-        ("completion", pa.struct([("error", pa.struct([("type", pa.string())]))])),
-        # LongBench-E's bucket of the record's own length (words or characters), when a task sets one
-        ("metadata", pa.struct([
-            *[(field, pa.string()) for field in METADATA_COLUMNS.values()],
-            *[(field, pa.float64()) for field in NUMERIC_METADATA.values()],
-        ])),
-    ]
-)
+
+def label_column(field: str) -> str:
+    return LABEL_PREFIX + field
+
+
+def number_column(field: str) -> str:
+    return NUMBER_PREFIX + field
+
+
+_ARROW_TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+
+
+def _arrow_type(annotation: Any) -> pa.DataType:
+    """The Arrow type of a Record field's annotation (`X | None` reads as X, nullable)."""
+    members = [member for member in typing.get_args(annotation) if member is not type(None)] or [annotation]
+    return _ARROW_TYPES[members[0]]
+
+
+def arrow_schema(labels: tuple[str, ...] = (), numbers: tuple[str, ...] = ()) -> pa.Schema:
+    """The explicit schema of the streaming reader, derived from `Record` and the declared axes."""
+    hints = typing.get_type_hints(Record)
+    error_type = typing.get_type_hints(GenerationError)["type"]
+    fields = [(name, _arrow_type(hints[name])) for name in RECORD_COLUMNS]
+    fields.append(("completion", pa.struct([("error", pa.struct([("type", _arrow_type(error_type))]))])))
+    metadata = [(field, pa.string()) for field in labels] + [(field, pa.float64()) for field in numbers]
+    if metadata:
+        fields.append(("metadata", pa.struct(metadata)))
+    return pa.schema(fields)
 
 
 def _complete_length(path: Path) -> int:
@@ -125,32 +133,33 @@ def _hash_arrow_keys(keys: pa.Array) -> np.ndarray:
     raise pa.ArrowInvalid("a record without a key")
 
 
-def _arrow_batches(path: Path, limit: int) -> Iterator[pa.RecordBatch]:
+def _arrow_batches(path: Path, limit: int, catalog: Catalog) -> Iterator[pa.RecordBatch]:
     """Compact Arrow batches (hashed keys, dictionary-encoded names); converted to pandas once."""
+    labels, numbers = catalog.label_fields(), catalog.number_fields()
     reader = pa_json.open_json(
         pa.PythonFile(_LimitedReader(path, limit), mode="r"),
         read_options=pa_json.ReadOptions(block_size=BLOCK_BYTES),
-        parse_options=pa_json.ParseOptions(explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore"),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=arrow_schema(labels, numbers), unexpected_field_behavior="ignore"
+        ),
     )
     for batch in reader:
         columns = {"key_hash": pa.array(_hash_arrow_keys(batch.column("key")))}
         for name in CATEGORIES:
-            if name in METADATA_COLUMNS:
-                source = batch.column("metadata").field(METADATA_COLUMNS[name])
-            else:
-                source = batch.column(name)
-            columns[name] = source.fill_null("").dictionary_encode()
+            columns[name] = batch.column(name).fill_null("").dictionary_encode()
+        for field in labels:
+            columns[label_column(field)] = batch.column("metadata").field(field).fill_null("").dictionary_encode()
         for name in ("target_length", "depth", "input_tokens", "score"):
             columns[name] = batch.column(name).cast(pa.float64())
-        for name, field in NUMERIC_METADATA.items():
-            columns[name] = batch.column("metadata").field(field)
+        for field in numbers:
+            columns[number_column(field)] = batch.column("metadata").field(field)
         columns["truncated"] = batch.column("truncated").fill_null(False)
         columns["error"] = batch.column("completion").field("error").field("type").is_valid()
         yield pa.RecordBatch.from_pydict(columns)
 
 
-def _arrow_frame(path: Path, limit: int) -> pd.DataFrame:
-    batches = list(_arrow_batches(path, limit))
+def _arrow_frame(path: Path, limit: int, catalog: Catalog) -> pd.DataFrame:
+    batches = list(_arrow_batches(path, limit, catalog))
     if not batches:
         return pd.DataFrame()
     frame = pa.Table.from_batches(batches).unify_dictionaries().to_pandas()
@@ -158,26 +167,27 @@ def _arrow_frame(path: Path, limit: int) -> pd.DataFrame:
     return frame
 
 
-def _row(record: dict[str, Any]) -> dict[str, Any]:
+def _row(record: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     completion = record.get("completion") or {}
+    metadata = record.get("metadata") or {}
     score = record.get("score")
     if score is None and "score" not in record:  # written before the flat field existed
         score = (record.get("scores") or {}).get(record.get("primary_metric"))
     return {
         "key": record["key"],
-        **{name: record.get(name) or "" for name in CATEGORIES if name not in METADATA_COLUMNS},
-        **{name: str((record.get("metadata") or {}).get(field) or "") for name, field in METADATA_COLUMNS.items()},
+        **{name: record.get(name) or "" for name in CATEGORIES},
+        **{label_column(field): str(metadata.get(field) or "") for field in catalog.label_fields()},
         "target_length": record["target_length"],
         "depth": record.get("depth"),
         "input_tokens": record.get("input_tokens"),
         "truncated": bool(record.get("truncated")),
         "error": completion.get("error") is not None,
         "score": score,
-        **{name: (record.get("metadata") or {}).get(field) for name, field in NUMERIC_METADATA.items()},
+        **{number_column(field): metadata.get(field) for field in catalog.number_fields()},
     }
 
 
-def _line_chunks(path: Path, limit: int, rows_per_chunk: int = 100_000) -> Iterator[pd.DataFrame]:
+def _line_chunks(path: Path, limit: int, catalog: Catalog, rows_per_chunk: int = 100_000) -> Iterator[pd.DataFrame]:
     """The tolerant path: corrupt lines are skipped, as the store's own reader skips them.
 
     Lines are numbered as `read_lines` numbers them (every non-blank line counts), so a
@@ -195,22 +205,22 @@ def _line_chunks(path: Path, limit: int, rows_per_chunk: int = 100_000) -> Itera
                 continue
             number += 1
             try:
-                rows.append({"line": number, **_row(json.loads(raw))})
+                rows.append({"line": number, **_row(json.loads(raw), catalog)})
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
                 continue
             if len(rows) >= rows_per_chunk:
-                yield _rows_frame(rows)
+                yield _rows_frame(rows, catalog)
                 rows = []
     if rows:
-        yield _rows_frame(rows)
+        yield _rows_frame(rows, catalog)
 
 
-def _rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _rows_frame(rows: list[dict[str, Any]], catalog: Catalog) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["key_hash"] = _hash_keys(frame.pop("key").to_numpy())
-    for name in CATEGORIES:
+    for name in _category_columns(catalog):
         frame[name] = frame[name].astype("category")
-    for name in ("depth", "input_tokens", "score", *NUMERIC_METADATA):
+    for name in ("depth", "input_tokens", "score", *map(number_column, catalog.number_fields())):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
     return frame
 
@@ -223,7 +233,11 @@ def _numbered(chunks: list[pd.DataFrame]) -> list[pd.DataFrame]:
     return chunks
 
 
-def _run_chunks(run_dir: Path) -> list[pd.DataFrame]:
+def _category_columns(catalog: Catalog) -> tuple[str, ...]:
+    return (*CATEGORIES, *map(label_column, catalog.label_fields()))
+
+
+def _run_chunks(run_dir: Path, catalog: Catalog) -> list[pd.DataFrame]:
     """Compact chunks of one run's records (all of them held: they are small by construction)."""
     path = run_dir / RECORDS
     limit = _complete_length(path) if path.exists() else 0
@@ -231,43 +245,38 @@ def _run_chunks(run_dir: Path) -> list[pd.DataFrame]:
         return []
     if _has_flat_score(path):
         try:
-            return _numbered([_arrow_frame(path, limit)])
+            return _numbered([_arrow_frame(path, limit, catalog)])
         except pa.ArrowInvalid:
-            pass  # a corrupt line somewhere: read the whole file the tolerant way instead
-    return list(_line_chunks(path, limit))
+            pass  # a corrupt line (or a label of another type) somewhere: read the file the tolerant way
+    return list(_line_chunks(path, limit, catalog))
 
 
-def _lookup_family(task: str) -> str:
-    from lc_bench.registry import TASKS
-
-    try:
-        return str(getattr(TASKS.get(task), "family", task))
-    except UsageError:
-        return task
-
-
-def load_samples(run_dirs: list[Path]) -> pd.DataFrame:
+def load_samples(run_dirs: list[Path], catalog: Catalog | None = None) -> pd.DataFrame:
     """One row per sample (its latest record) across the given runs, in compact columns.
 
-    `run` and `line` say where the record lives, so a drill-down can fetch its text later.
+    `run` and `line` say where the record lives, so a drill-down can fetch its text later. The
+    metadata labels and numbers the catalog's tasks declare become `label:FIELD` / `number:FIELD`
+    columns; records without a family (release 0.1) take the catalog's.
     """
+    catalog = catalog or Catalog()
     chunks: list[pd.DataFrame] = []
     for index, run_dir in enumerate(run_dirs):
         read_manifest(run_dir)  # a clear error for a folder that is not a run
-        for chunk in _run_chunks(run_dir):
+        for chunk in _run_chunks(run_dir, catalog):
             chunk.insert(0, "run", np.full(len(chunk), index, dtype=np.int32))
             chunks.append(chunk)
     if not chunks:
         raise UsageError("no records found in " + ", ".join(str(d) for d in run_dirs))
-    unified = {name: union_categoricals([chunk[name] for chunk in chunks]) for name in CATEGORIES}
-    frame = pd.concat([chunk.drop(columns=list(CATEGORIES)) for chunk in chunks], ignore_index=True)
+    categories = _category_columns(catalog)
+    unified = {name: union_categoricals([chunk[name] for chunk in chunks]) for name in categories}
+    frame = pd.concat([chunk.drop(columns=list(categories)) for chunk in chunks], ignore_index=True)
     for name, values in unified.items():
         frame[name] = values
     frame = frame.drop_duplicates("key_hash", keep="last").drop(columns="key_hash").reset_index(drop=True)
     missing_family = frame["family"].astype(str) == ""
     if missing_family.any():
         families = frame["family"].astype(str)
-        families[missing_family] = frame.loc[missing_family, "task"].astype(str).map(_lookup_family)
+        families[missing_family] = frame.loc[missing_family, "task"].astype(str).map(catalog.family)
         frame["family"] = families.astype("category")
     frame["score"] = frame["score"].where(~frame["error"])
     return frame

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
+from lc_bench.axes import ScoreColumn
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 
@@ -126,14 +128,21 @@ def generation_pivot(generation: pd.DataFrame) -> GenerationPivot:
     return GenerationPivot(labels, rows)
 
 
-GENERATION_CHECK_HEADER = ["score", "words", "tokens", "cut %", "rep-4 %", "dist-2 %", "quality"]
+def check_headers(columns: tuple[ScoreColumn, ...]) -> list[str]:
+    return ["score", *[column.header for column in columns]]
 
 
-def generation_checks(row: object) -> list[str]:
-    """One generation-table row's checks as text, in GENERATION_CHECK_HEADER order."""
+def check_cells(row: dict[str, Any], columns: tuple[ScoreColumn, ...]) -> list[str]:
+    """A table row's primary score and declared columns as text, in `check_headers` order."""
 
-    def count(value: float) -> str:
-        return DASH if is_missing(value) else f"{value:.0f}"
+    def text(value: Any, column_format: str) -> str:
+        if column_format == "count":
+            return DASH if is_missing(value) else f"{value:.0f}"
+        return format_score(value)
 
-    return [format_score(row.score), count(row.words), count(row.output_tokens), format_score(row.cut),
-            format_score(row.repeated_4gram), format_score(row.distinct_2), format_score(row.quality)]
+    return [format_score(row["score"]), *[text(row.get(column.source), column.format) for column in columns]]
+
+
+def plain(text: str) -> str:
+    """A declared note without markdown code quotes, for the HTML page."""
+    return text.replace("`", "")

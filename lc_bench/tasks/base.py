@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from lc_bench.schema import ChatMessage
+from lc_bench.axes import ReportAxes
+from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tokenizers import ModelTokenizer
 
 
@@ -47,14 +48,35 @@ class FollowUp:
     stop: tuple[str, ...] = ()
 
 
+class JudgePlan(Protocol):
+    """How `lc-bench judge` grades one record of a task: the prompts to ask, then the scores the
+    replies give (None: a verdict did not parse; the sample stays unjudged and is counted)."""
+
+    def prompts(self, record: dict[str, Any]) -> list[str]: ...
+
+    def scores(self, record: dict[str, Any], replies: list[str]) -> tuple[dict[str, float], Any] | None: ...
+
+
 class Task(Protocol):
+    """Every member is declared; `TaskBase` gives the optional ones their defaults."""
+
     name: ClassVar[str]
     family: ClassVar[str]  # leaderboards average tasks within a family (RULER: the mean of its 13 tasks)
     description: ClassVar[str]
     params_model: ClassVar[type[TaskParams]]
     primary_metric: ClassVar[str]
     default_max_new_tokens: ClassVar[int]
+    # the tables this task adds to the leaderboard (written to the manifest at run time)
+    report: ClassVar[ReportAxes]
+    # `lc-bench judge`: how a judge model grades this task's outputs (None: not judged)
+    judge_plan: ClassVar[JudgePlan | None]
     params: TaskParams
+
+    @property
+    def multi_call(self) -> bool:
+        """True when `follow_up` may ask a second call; the first output is then kept
+        (stages.jsonl, then the record's `stages`) and the follow-up's output is scored."""
+        ...
 
     def build(self, context: BuildContext) -> list[Any]:
         """Samples for every cell of the grid, deterministic for a given seed and tokenizer."""
@@ -64,8 +86,23 @@ class Task(Protocol):
         """Named per-sample scores; the primary one is `primary_metric`."""
         ...
 
-    # Optional: `follow_up(sample, first_output) -> FollowUp | None`. When a task defines it, the
-    # first output is kept (stages.jsonl, then the record's `stages`) and the follow-up's is scored.
+    def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
+        """The second call for a first output (only asked when `multi_call`); None: no second call."""
+        ...
+
+
+class TaskBase:
+    """Defaults for a task's optional members: no extra report axes, no judge, one call."""
+
+    report: ClassVar[ReportAxes] = ReportAxes()
+    judge_plan: ClassVar[JudgePlan | None] = None
+
+    @property
+    def multi_call(self) -> bool:
+        return False
+
+    def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
+        return None
 
 
 def make_task(task_class: type, params: dict[str, Any] | None) -> Task:

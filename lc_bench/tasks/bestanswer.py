@@ -21,12 +21,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from lc_bench.axes import ReportAxes
 from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import bestanswer_scores
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_adaleval_file
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool
@@ -69,11 +70,13 @@ class BestAnswerParams(TaskParams):
 
 
 @TASKS.register("bestanswer")
-class BestAnswer:
+class BestAnswer(TaskBase):
     """Pick the accepted answer among distractors (Ada-LEval BestAnswer), built at any length."""
 
     name: ClassVar[str] = "bestanswer"
     family: ClassVar[str] = "adaleval"
+    # each sample states its random-guess score; Ada-LEval prints it beside every length
+    report: ClassVar[ReportAxes] = ReportAxes(baseline_field="random_baseline")
     description: ClassVar[str] = "BestAnswer: pick the accepted answer among distractors (accuracy)"
     params_model: ClassVar[type[TaskParams]] = BestAnswerParams
     primary_metric: ClassVar[str] = "accuracy"

@@ -8,12 +8,31 @@ import math
 import sys
 from typing import Any
 
+from lc_bench.axes import OutputLengthAxis, ScoreColumn
 from lc_bench.lengths import format_length
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext
 
 TOKENS_PER_WORD = 1.3  # English prose with BPE tokenizers; a CJK character is about one to 1.5
 DEFAULT_MAX_OUTPUT_TOKENS = 32768
+
+# The long-generation tasks' table: the primary score by requested output length, with the shared
+# checks every record's scores carry (shape_checks) and, after `lc-bench judge`, the quality score.
+OUTPUT_LENGTH = OutputLengthAxis(
+    note="Long-generation tasks: the primary score by the output length asked for (words; k = 1000), next to the "
+         "input length. words: LongWriter's count (English words + CJK characters); cut: share of outputs stopped "
+         "by the output budget; rep-4: share of repeated 4-grams; dist-2: distinct bigrams; quality: the "
+         "LongBench-Write judge score, after `lc-bench judge`.",
+    unit="words",
+    columns=(
+        ScoreColumn(header="words", source="words", format="count"),
+        ScoreColumn(header="tokens", source="output_tokens", format="count"),
+        ScoreColumn(header="cut %", source="cut"),
+        ScoreColumn(header="rep-4 %", source="repeated_4gram"),
+        ScoreColumn(header="dist-2 %", source="distinct_2"),
+        ScoreColumn(header="quality", source="quality"),
+    ),
+)
 
 
 def requested_label(words: float) -> str:

@@ -24,12 +24,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from lc_bench.axes import LabelAxis, ReportAxes
 from lc_bench.errors import UsageError
 from lc_bench.lengths import input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.longbench import DATASET_METRICS, length_bucket, score_sample
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.longbench_config import (
     DATASETS,
@@ -113,7 +114,14 @@ def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[di
     return tuple(_check(rows, f"{hub_id}/{dataset}")), hub_id
 
 
-class LongBenchTask:
+# LongBench-E's table: each record's bucket of its own `length` field (words, or characters for Chinese)
+LENGTH_BUCKETS = LabelAxis(
+    title="LongBench-E length (words, or characters for Chinese)", field="length_bucket",
+    order=("0-4k", "4-8k", "8k+"), note="LongBench-E: the record's `length` in words, or characters for Chinese",
+)
+
+
+class LongBenchTask(TaskBase):
     """One LongBench v1 dataset (see the module docstring)."""
 
     dataset: ClassVar[str]
@@ -121,6 +129,7 @@ class LongBenchTask:
     description: ClassVar[str]
     family: ClassVar[str] = "longbench"
     params_model: ClassVar[type[TaskParams]] = LongBenchParams
+    report: ClassVar[ReportAxes] = ReportAxes(labels=(LENGTH_BUCKETS,))
     primary_metric: ClassVar[str]
     default_max_new_tokens: ClassVar[int]
 

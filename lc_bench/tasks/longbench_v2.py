@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from lc_bench.axes import LabelAxis, ReportAxes
 from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
 from lc_bench.schema import Sample
@@ -128,6 +129,13 @@ class LongBenchV2(LongBenchTask):
     description: ClassVar[str] = "LongBench v2 multiple choice, 0-shot or CoT (accuracy; easy/hard, short/medium/long)"
     family: ClassVar[str] = "longbench_v2"
     params_model: ClassVar[type[TaskParams]] = LongBenchV2Params
+    # the published tables: short/medium/long (words) and easy/hard
+    report: ClassVar[ReportAxes] = ReportAxes(labels=(
+        LabelAxis(title="LongBench v2 length (short 0-32k, medium 32k-128k, long 128k-2M words)",
+                  field="length_bucket", order=("short", "medium", "long"),
+                  note="LongBench v2: its short/medium/long and easy/hard labels"),
+        LabelAxis(title="difficulty", field="difficulty", order=("easy", "hard")),
+    ))
     primary_metric: ClassVar[str] = "accuracy"
     default_max_new_tokens: ClassVar[int] = 128
 
@@ -143,6 +151,10 @@ class LongBenchV2(LongBenchTask):
         rows, _ = self._records()
         self._rows_by_id = {row["_id"]: row for row in rows}
         return super().build(context)
+
+    @property
+    def multi_call(self) -> bool:
+        return self.params.mode == "cot"
 
     def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
         """cot mode: the answer call, with the reasoning stripped as pred.py strips responses."""

@@ -22,11 +22,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from lc_bench.axes import ReportAxes
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.longgen import mentions, shape_checks, split_units
-from lc_bench.tasks.base import BuildContext, TaskParams
-from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
+from lc_bench.tasks.base import BuildContext, JudgePlan, TaskBase, TaskParams
+from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, OUTPUT_LENGTH, GenerationSamples
+from lc_bench.tasks.generation_judges import LongGenChecks
 
 FINISHED = "*** finished"
 
@@ -113,11 +115,13 @@ class LongGenParams(TaskParams):
 
 
 @TASKS.register("longgen")
-class LongGen:
+class LongGen(TaskBase):
     """Diary / menu / skyscraper of N units with once, range and periodic events (LongGenBench)."""
 
     name: ClassVar[str] = "longgen"
     family: ClassVar[str] = "longgen"
+    report: ClassVar[ReportAxes] = ReportAxes(output_length=OUTPUT_LENGTH)
+    judge_plan: ClassVar[JudgePlan | None] = LongGenChecks()
     description: ClassVar[str] = "LongGenBench-style structured output: completion, once/range/periodic accuracy"
     params_model: ClassVar[type[TaskParams]] = LongGenParams
     primary_metric: ClassVar[str] = "average"

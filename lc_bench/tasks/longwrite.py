@@ -16,13 +16,15 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from lc_bench.axes import ReportAxes
 from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.longgen import count_words, length_score, shape_checks
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, JudgePlan, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl
-from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
+from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, OUTPUT_LENGTH, GenerationSamples
+from lc_bench.tasks.generation_judges import LongWriteQuality
 
 
 class LongWriteParams(TaskParams):
@@ -47,11 +49,13 @@ def load_prompts(data: str) -> list[dict[str, Any]]:
 
 
 @TASKS.register("longwrite")
-class LongWrite:
+class LongWrite(TaskBase):
     """Write to a required length; LongBench-Write's length score S_l (words, or CJK characters)."""
 
     name: ClassVar[str] = "longwrite"
     family: ClassVar[str] = "longgen"
+    report: ClassVar[ReportAxes] = ReportAxes(output_length=OUTPUT_LENGTH)
+    judge_plan: ClassVar[JudgePlan | None] = LongWriteQuality()
     description: ClassVar[str] = "LongBench-Write length adherence: S_l on words / CJK characters"
     params_model: ClassVar[type[TaskParams]] = LongWriteParams
     primary_metric: ClassVar[str] = "length_score"

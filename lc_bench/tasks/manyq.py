@@ -14,11 +14,12 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from lc_bench.axes import ReportAxes
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.longgen import final_number, parse_numbered_answers, shape_checks
-from lc_bench.tasks.base import BuildContext, TaskParams
-from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, GenerationSamples
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
+from lc_bench.tasks.generation import DEFAULT_MAX_OUTPUT_TOKENS, OUTPUT_LENGTH, GenerationSamples
 
 WORDS_PER_ANSWER = 40  # a short reasoning line and the answer line
 
@@ -49,11 +50,12 @@ class ManyQParams(TaskParams):
 
 
 @TASKS.register("manyq")
-class ManyQ:
+class ManyQ(TaskBase):
     """K questions answered in one long response; accuracy overall, answered and by position."""
 
     name: ClassVar[str] = "manyq"
     family: ClassVar[str] = "longgen"
+    report: ClassVar[ReportAxes] = ReportAxes(output_length=OUTPUT_LENGTH)
     description: ClassVar[str] = "LongGenBench (Liu et al.): K questions answered in one response (accuracy)"
     params_model: ClassVar[type[TaskParams]] = ManyQParams
     primary_metric: ClassVar[str] = "accuracy"

@@ -22,7 +22,7 @@ from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import TokenHaystack, load_corpus, noise_text, tokenize_haystack
 from lc_bench.tasks.words import GENERATORS
@@ -62,7 +62,7 @@ def wording(params: NiahParams) -> tuple[str, str, str]:
     return template, prefix, kind
 
 
-class Niah:
+class Niah(TaskBase):
     """Generic needle in a haystack; presets below fix RULER's thirteen-task settings."""
 
     name: ClassVar[str] = "niah"

@@ -23,7 +23,7 @@ from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import default_essays
@@ -130,7 +130,7 @@ class QAParams(TaskParams):
     data: str = Field("auto", description="auto (hub, else shipped fixture) | fixture | hub id | FILE.jsonl")
 
 
-class QATask:
+class QATask(TaskBase):
     name: ClassVar[str]
     description: ClassVar[str]
     dataset: ClassVar[str]

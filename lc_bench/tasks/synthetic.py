@@ -18,7 +18,7 @@ from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import NOISE_SENTENCES
 from lc_bench.tasks.words import common_vocabulary, random_letters
@@ -45,7 +45,7 @@ FWE_TEMPLATE = (
 FWE_PREFIX = "Answer: According to the coded text above, the three most frequently appeared words are:"
 
 
-class UnitTask:
+class UnitTask(TaskBase):
     """Shared build loop: one sample per length x repeat, fitted by a unit count."""
 
     name: ClassVar[str]

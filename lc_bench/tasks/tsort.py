@@ -24,12 +24,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from lc_bench.axes import ReportAxes
 from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import tsort_random_baseline, tsort_scores
-from lc_bench.tasks.base import BuildContext, TaskParams
+from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.chronicle import chronicle
 from lc_bench.tasks.datafiles import read_adaleval_file
 from lc_bench.tasks.fitting import fit_to_budget
@@ -89,11 +90,13 @@ def render_question(parts: list[str], before: str | None, after: str | None) -> 
 
 
 @TASKS.register("tsort")
-class TSort:
+class TSort(TaskBase):
     """Order N shuffled consecutive parts of a text (Ada-LEval TSort), built at any length."""
 
     name: ClassVar[str] = "tsort"
     family: ClassVar[str] = "adaleval"
+    # each sample states its random-guess score; Ada-LEval prints it beside every length
+    report: ClassVar[ReportAxes] = ReportAxes(baseline_field="random_baseline")
     description: ClassVar[str] = "TSort: order N shuffled parts of a text (exact order; Kendall tau; positions)"
     params_model: ClassVar[type[TaskParams]] = TSortParams
     primary_metric: ClassVar[str] = "exact"

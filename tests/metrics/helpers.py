@@ -1,10 +1,16 @@
-"""Run folders written record by record, for hand-computed leaderboard cases."""
+"""Run folders written record by record, for hand-computed leaderboard cases.
+
+Records and manifests are built through the contract types (`Record`, `RunManifest`), so a field
+added to or renamed in the contract reaches these fixtures too.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from lc_bench.axes import TaskReport
+from lc_bench.schema import Completion, GenerationError, Record, RunManifest
 
 MANIFEST = dict(
     run_name="r", lc_bench_version="0", model="m", model_path=None, runner="echo",
@@ -30,33 +36,39 @@ class Row:
     difficulty: str | None = None
 
 
-def record(row: Row, flat_score: bool = True) -> dict:
-    data = {
-        "key": row.key, "task": row.task, "family": row.family, "sample_id": f"{row.task}/{row.key}",
-        "model": row.model, "runner": row.runner, "target_length": row.length, "depth": row.depth,
-        "input_tokens": row.length - 100, "truncated": row.truncated, "references": ["42"],
-        "prompt_head": "head", "prompt_tail": "tail", "primary_metric": "string_match_all",
-        "metadata": {
+def record(row: Row, flat_score: bool = True) -> str:
+    """One records.jsonl line; flat_score=False writes the oldest format (no `score`, no `family`)."""
+    built = Record(
+        schema_version=2, key=row.key, task=row.task, family=row.family, sample_id=f"{row.task}/{row.key}",
+        model=row.model, runner=row.runner, target_length=row.length, depth=row.depth,
+        input_tokens=row.length - 100, template_overhead=0, max_new_tokens=100, truncated=row.truncated,
+        references=("42",), prompt_sha256="0" * 64, prompt_head="head", prompt_tail="tail",
+        primary_metric="string_match_all",
+        metadata={
             **({"length_bucket": row.bucket} if row.bucket else {}),
             **({"difficulty": row.difficulty} if row.difficulty else {}),
         },
-        "scores": {} if row.error else {"string_match_all": row.score, "other": 1.0},
-        "completion": {
-            "key": row.key, "text": row.output, "finish_reason": "error" if row.error else "stop",
-            "error": {"type": "E", "message": "boom"} if row.error else None,
-        },
-    }
-    if flat_score:
-        data["score"] = None if row.error else row.score
-    else:
-        del data["family"]
-    return data
+        scores={} if row.error else {"string_match_all": row.score, "other": 1.0},
+        completion=Completion(
+            key=row.key, text=row.output, finish_reason="error" if row.error else "stop",
+            error=GenerationError(type="E", message="boom") if row.error else None,
+        ),
+        score=None if row.error else row.score,
+        created="t",
+    )
+    exclude = set() if flat_score else {"score", "family", "schema_version"}
+    return built.model_dump_json(exclude=exclude)
 
 
-def write_run(folder: Path, rows: list[Row], flat_score: bool = True, extra_lines: tuple[str, ...] = ()) -> Path:
+def write_run(
+    folder: Path, rows: list[Row], flat_score: bool = True, extra_lines: tuple[str, ...] = (),
+    reports: dict[str, TaskReport] | None = None,
+) -> Path:
+    """A run folder; `reports` are the task declarations its manifest carries (none: release 0.1)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "manifest.json").write_text(json.dumps(MANIFEST))
-    lines = [json.dumps(record(row, flat_score)) for row in rows]
+    manifest = RunManifest(**MANIFEST, task_reports=reports or {})
+    (folder / "manifest.json").write_text(manifest.model_dump_json())
+    lines = [record(row, flat_score) for row in rows]
     with (folder / "records.jsonl").open("w") as handle:
         handle.write("\n".join([*lines, *extra_lines]) + "\n")
     return folder

@@ -5,10 +5,13 @@ import math
 import pandas as pd
 import pytest
 
+from lc_bench.axes import TaskReport
 from lc_bench.errors import UsageError
 from lc_bench.metrics.aggregate import AggregateOptions, aggregate, build_leaderboard
+from lc_bench.metrics.catalog import Catalog
 from lc_bench.metrics.leaderboard import leaderboard_markdown
 from lc_bench.metrics.records import load_samples
+from lc_bench.registry import TASKS
 from tests.metrics.helpers import Row, scored, write_run
 
 
@@ -106,7 +109,9 @@ def test_one_model_through_two_runners_gets_two_rows(tmp_path):
 def test_legacy_records_and_corrupt_lines_read_the_same(tmp_path):
     rows = [Row("k1", 100.0, depth=10.0), Row("k2", 0.0, error=True), Row("k3", 50.0, 2048, task="vt")]
     fast = load_samples([write_run(tmp_path / "fast", rows)])
-    legacy = load_samples([write_run(tmp_path / "legacy", rows, flat_score=False)])
+    # records without a family take the one their task declared (here, as the catalog states it)
+    catalog = Catalog({"niah": TaskReport(family="ruler"), "vt": TaskReport(family="ruler")})
+    legacy = load_samples([write_run(tmp_path / "legacy", rows, flat_score=False)], catalog)
     corrupt = load_samples([write_run(tmp_path / "corrupt", rows, extra_lines=("{not json",))])
     columns = ["model", "family", "task", "target_length", "depth", "error", "score", "line"]
     for other in (legacy, corrupt):
@@ -167,13 +172,21 @@ def test_runs_of_one_model_merge_unless_they_overlap(tmp_path):
     assert cell(board, "task", "niah", 1024, model="m [short-output]").score == 0.0
 
 
+def declared(*tasks: tuple[str, str]) -> dict[str, TaskReport]:
+    """(row task name, registered task) -> the registered task's own declaration."""
+    return {name: TaskReport(family=TASKS.get(source).family, axes=TASKS.get(source).report) for name, source in tasks}
+
+
+LONGBENCH = declared(("qasper", "longbench_qasper"), ("longbench_v2", "longbench_v2"))
+
+
 @pytest.mark.parametrize("flat_score", [True, False])
 def test_longbench_e_bucket_table(tmp_path, flat_score):
     rows = [
         Row("a", 100.0, 4096, task="qasper", bucket="0-4k"), Row("b", 50.0, 4096, task="qasper", bucket="0-4k"),
         Row("c", 0.0, 4096, task="qasper", bucket="8k+"), Row("d", 100.0, 4096, task="niah"),
     ]
-    board = build_leaderboard([write_run(tmp_path / "r", rows, flat_score=flat_score)])
+    board = build_leaderboard([write_run(tmp_path / "r", rows, flat_score=flat_score, reports=LONGBENCH)])
     table = board.buckets.set_index(["task", "bucket"])
     assert table.loc[("qasper", "0-4k"), "score"] == 75.0 and table.loc[("qasper", "0-4k"), "n"] == 2
     assert table.loc[("qasper", "8k+"), "score"] == 0.0 and "niah" not in set(board.buckets["task"])
@@ -191,7 +204,7 @@ def test_longbench_v2_tables_per_scheme(tmp_path, flat_score):
         Row("c", 100.0, 8192, task="longbench_v2", bucket="long", difficulty="hard"),
         Row("d", 100.0, 8192, task="qasper", bucket="8k+"),
     ]
-    board = build_leaderboard([write_run(tmp_path / "r", rows, flat_score=flat_score)])
+    board = build_leaderboard([write_run(tmp_path / "r", rows, flat_score=flat_score, reports=LONGBENCH)])
     table = board.buckets.set_index(["scheme", "task", "bucket"])
     assert table.loc[("difficulty", "longbench_v2", "hard"), "score"] == 50.0
     assert table.loc[("difficulty", "longbench_v2", "easy"), "n"] == 1

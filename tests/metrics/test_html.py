@@ -6,9 +6,11 @@ import shutil
 
 import pytest
 
+from lc_bench.axes import TaskReport
 from lc_bench.metrics.aggregate import build_leaderboard
 from lc_bench.metrics.html import heat_color, render_html
 from lc_bench.metrics.outputs import write_outputs
+from lc_bench.registry import TASKS
 from tests.metrics.helpers import Row, scored, write_run
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">&amp; "quoted"'
@@ -125,6 +127,7 @@ def test_in_headless_chromium(runs, tmp_path):
 
 def test_longbench_e_buckets_in_the_page(tmp_path):
     rows = [Row("a", 100.0, 4096, task="qasper", bucket="0-4k"), Row("b", 0.0, 4096, task="qasper", bucket="8k+")]
-    run = write_run(tmp_path / "r", rows)
+    qasper = TASKS.get("longbench_qasper")
+    run = write_run(tmp_path / "r", rows, reports={"qasper": TaskReport(family=qasper.family, axes=qasper.report)})
     html = render_html(build_leaderboard([run]), [run])
     assert 'id="table-buckets-1"' in html and ">100.0</td>" in html and 'title="n=0">–</td>' in html

@@ -140,7 +140,7 @@ VERDICT = {"Analysis": "fine", "Relevance": 5, "Accuracy": 4, "Coherence": 3, "C
 
 
 def test_verdicts_parse_as_longwriter_parses_them():
-    from lc_bench.judge import parse_verdict, quality_scores
+    from lc_bench.tasks.generation_judges import parse_verdict, quality_scores
 
     fenced = "Here is my evaluation.\n```json\n" + json.dumps(VERDICT, indent=1) + "\n```"
     assert parse_verdict(fenced) == {k: float(v) for k, v in VERDICT.items() if k != "Analysis"}
