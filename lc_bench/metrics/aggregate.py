@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lc_bench.metrics.axis_tables import BASELINE_COLUMNS, LABEL_TABLE_COLUMNS, baseline_table, label_table
 from lc_bench.metrics.bootstrap import (
     DEFAULT_REPLICATES,
     DEFAULT_SEED,
@@ -32,6 +33,7 @@ from lc_bench.metrics.bootstrap import (
     cell_rng,
     percentile_interval,
 )
+from lc_bench.metrics.catalog import Catalog, Fallback, read_catalog
 from lc_bench.metrics.effective import (
     DEFAULT_THRESHOLD,
     effective_length,
@@ -39,8 +41,6 @@ from lc_bench.metrics.effective import (
     weighted_average_decreasing,
     weighted_average_increasing,
 )
-from lc_bench.metrics.axis_tables import BASELINE_COLUMNS, LABEL_TABLE_COLUMNS, baseline_table, label_table
-from lc_bench.metrics.catalog import Catalog, Fallback, read_catalog
 from lc_bench.metrics.generation import OUTPUT_KEYS, SECONDARY_KEYS, output_length_table, secondary_table
 from lc_bench.metrics.records import load_samples, load_skipped
 

@@ -20,8 +20,8 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from lc_bench.lengths import format_length
 from lc_bench.axes import LabelAxis, ScoreColumn
+from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
 from lc_bench.metrics.leaderboard import SKIPPED_NOTE, baseline_cells

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lc_bench.lengths import format_length
 from lc_bench.axes import LabelAxis, ScoreColumn
+from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
 from lc_bench.metrics.plots import binned
