@@ -23,7 +23,9 @@ def _passes(score: float, threshold: float) -> bool:
     return not math.isnan(score) and float(f"{score:.1f}") >= threshold
 
 
-def effective_length(lengths: Sequence[int], scores: Sequence[float], threshold: float = DEFAULT_THRESHOLD) -> int | None:
+def effective_length(
+    lengths: Sequence[int], scores: Sequence[float], threshold: float = DEFAULT_THRESHOLD
+) -> int | None:
     """Largest length whose score passes; None when no tested length passes."""
     passing = [length for length, score in zip(lengths, scores, strict=True) if _passes(score, threshold)]
     return max(passing) if passing else None
