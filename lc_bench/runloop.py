@@ -22,7 +22,7 @@ from lc_bench.lengths import check_context_window
 from lc_bench.manifest import build_manifest
 from lc_bench.models import ModelRef, context_window, resolve_model, resolve_served_model
 from lc_bench.registry import RUNNERS, TASKS
-from lc_bench.runners.base import RunnerContext, parse_options, public_options
+from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_options, public_options
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
@@ -135,7 +135,7 @@ class PreparedRun:
     skipped: dict[tuple[str, int], int]  # (task, length) -> samples left out
 
 
-def prepare_run(config: RunConfig) -> tuple[PreparedRun, type, Any]:
+def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOptions]:
     """Validate names, options, model, lengths and output dir, and build the samples.
 
     Raises UsageError on any bad input; writes nothing.
@@ -147,7 +147,7 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type, Any]:
     if unknown:
         raise UsageError(f"parameters given for tasks not in the run: {', '.join(sorted(unknown))}")
     tasks = {cls.name: make_task(cls, config.task_params.get(cls.name)) for cls in task_classes}
-    if config.tokenizer is not None and getattr(runner_class, "feeds_token_ids", False):
+    if config.tokenizer is not None and runner_class.feeds_token_ids:
         raise UsageError(
             f"--tokenizer is for API models: the {runner_class.name} runner feeds the model's own tokens "
             "(use --runner openai)"
@@ -169,15 +169,14 @@ def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSu
     prepared, runner_class, options = prepare_run(config)
     runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
     try:
-        prepare = getattr(runner, "prepare", None)
-        if prepare is not None and prepared.samples:
-            prepare(max(sample.input_tokens + sample.max_new_tokens for sample in prepared.samples))
+        if prepared.samples:
+            runner.prepare(max(sample.input_tokens + sample.max_new_tokens for sample in prepared.samples))
         return execute(prepared, runner, progress or Progress(), started)
     finally:
         runner.close()
 
 
-def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: float) -> RunSummary:
+def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: float) -> RunSummary:
     """Generate every sample not yet recorded and append one scored record per completion."""
     config = prepared.config
     params = GenerationParams(temperature=config.temperature, seed=config.seed)
@@ -244,9 +243,9 @@ def execute(prepared: PreparedRun, runner: Any, progress: Progress, started: flo
             errors=errors,
             torn_bytes_moved=store.torn_bytes,
         )
-        usage = getattr(runner, "usage_summary", None)
+        usage = runner.usage_summary()
         if usage is not None:
-            invocation["usage"] = usage()
+            invocation["usage"] = usage
         manifest.ended = invocation["ended"]
         store.close(manifest)
     return RunSummary(

@@ -2,6 +2,10 @@
 
 Batching, concurrency and retries live inside a runner. Completions may be yielded in any order
 (each carries its request's key), so a store can record each one as soon as it exists.
+
+Every member the run loop uses is declared on `Runner`; `RunnerDefaults` supplies the optional
+ones, so a runner (built-in or plugin) overrides only what it needs and nothing is discovered by
+`getattr`.
 """
 
 from __future__ import annotations
@@ -33,14 +37,44 @@ class RunnerContext:
 
 
 class Runner(Protocol):
+    """Everything the run loop may use of a runner, built as `runner_class(context, options)`.
+
+    The class-level members (`feeds_token_ids`, `volatile_options`, `identity_of`) are read before
+    any runner exists, so checking an invocation or computing resume keys loads no model.
+    """
+
     name: ClassVar[str]
     options_model: ClassVar[type[RunnerOptions]]
+    # True when the runner tokenizes prompts with the model's own tokenizer (hf, vllm): a separate
+    # `--tokenizer` (meant for API models) would measure tokens the model never sees.
+    feeds_token_ids: ClassVar[bool]
+    # Options that change how requests are placed or scheduled (devices, batching, simulated
+    # faults), not the outputs: left out of the identity, so changing them still resumes a run.
+    volatile_options: ClassVar[tuple[str, ...]]
+    context: RunnerContext
+    options: RunnerOptions
+
+    @classmethod
+    def identity_of(cls, context: RunnerContext, options: Any) -> dict[str, Any]:
+        """What decides this runner's outputs (model, options), computed without loading anything.
+        Every resume key hashes it, so it must never change for an existing runner."""
+        ...
 
     def identity(self) -> dict[str, Any]:
-        """What decides this runner's outputs (model, options); part of every resume key."""
+        """`identity_of` this runner's own context and options."""
+        ...
+
+    def prepare(self, max_total_tokens: int) -> None:
+        """Called once before the run folder is touched, with the run's longest request (prompt
+        plus output tokens): a runner that can fail on size (engine start, KV cache) fails here,
+        as bad input, rather than in a half-written run."""
         ...
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Completion]: ...
+
+    def usage_summary(self) -> dict[str, Any] | None:
+        """This invocation's accounting (tokens, attempts, cost) for the manifest; None if none."""
+        ...
 
     def close(self) -> None: ...
 
@@ -63,11 +97,33 @@ def public_options(options: RunnerOptions) -> dict[str, Any]:
     }
 
 
-def runner_identity(runner: Any, volatile: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Runner name, model and the public options that decide outputs; `volatile` options
-    (placement, batching, simulated faults) are left out so changing them still resumes."""
-    options = {k: v for k, v in public_options(runner.options).items() if k not in volatile}
-    return {"runner": runner.name, "model": runner.context.model.name, **options}
+class RunnerDefaults:
+    """The optional members of `Runner`; a runner inherits them and overrides what it needs."""
+
+    name: ClassVar[str]
+    feeds_token_ids: ClassVar[bool] = False
+    volatile_options: ClassVar[tuple[str, ...]] = ()
+    context: RunnerContext
+    options: RunnerOptions
+
+    @classmethod
+    def identity_of(cls, context: RunnerContext, options: Any) -> dict[str, Any]:
+        """Runner name, model name and the public options minus the volatile ones (the dict that
+        the resume keys of existing runs were hashed from: keep it as it is)."""
+        kept = {k: v for k, v in public_options(options).items() if k not in cls.volatile_options}
+        return {"runner": cls.name, "model": context.model.name, **kept}
+
+    def identity(self) -> dict[str, Any]:
+        return type(self).identity_of(self.context, self.options)
+
+    def prepare(self, max_total_tokens: int) -> None:
+        """Nothing to check ahead: whatever the runner needs was set up by its constructor."""
+
+    def usage_summary(self) -> dict[str, Any] | None:
+        return None
+
+    def close(self) -> None:
+        """Nothing held that garbage collection would not free."""
 
 
 def error_completion(key: str, exc: BaseException, latency_s: float | None = None) -> Completion:

@@ -17,13 +17,8 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import (
-    RunnerContext,
-    RunnerOptions,
-    cut_at_stop,
-    error_completion,
-    runner_identity,
-)
+from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop, error_completion
+from lc_bench.runners.quiet import quiet_transformers
 from lc_bench.schema import Completion, Request
 
 
@@ -61,17 +56,20 @@ def plan_batches(
 
 
 @RUNNERS.register("hf")
-class HFRunner:
+class HFRunner(RunnerDefaults):
     """Hugging Face transformers on CPU or GPU; HF folders and GGUF files."""
 
     name: ClassVar[str] = "hf"
     options_model: ClassVar[type[RunnerOptions]] = HFOptions
     feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
+    # batch composition can change padded numerics slightly, but not what is being evaluated
+    volatile_options: ClassVar[tuple[str, ...]] = ("device", "batch_size", "max_batch_tokens")
 
     def __init__(self, context: RunnerContext, options: HFOptions) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
+        quiet_transformers()
         self.context = context
         self.options = options
         self.tokenizer = context.tokenizer
@@ -103,10 +101,6 @@ class HFRunner:
             self.eos_ids.add(self.tokenizer.hf.eos_token_id)
         pad = self.tokenizer.hf.pad_token_id
         self.pad_id = pad if pad is not None else (min(self.eos_ids) if self.eos_ids else 0)
-
-    def identity(self) -> dict[str, Any]:
-        # batch composition can change padded numerics slightly, but not what is being evaluated
-        return runner_identity(self, volatile=("device", "batch_size", "max_batch_tokens"))
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
         prompts = [

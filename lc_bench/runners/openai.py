@@ -34,18 +34,11 @@ from pydantic import Field, field_validator
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerOptions, cut_at_stop, runner_identity
+from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop
 from lc_bench.runners.endpoints import EndpointPool
 from lc_bench.runners.ratelimit import RateLimits
 from lc_bench.runners.retry import ApiError, Backoff, classify_status
 from lc_bench.schema import Completion, GenerationError, Request
-
-# Options that change how requests travel, not what the model answers: changing them resumes.
-VOLATILE = (
-    "base_url", "endpoints", "api_key_env", "concurrency", "timeout_s", "max_attempts", "backoff_s",
-    "backoff_max_s", "requests_per_minute", "tokens_per_minute", "price_input_per_mtok",
-    "price_output_per_mtok",
-)
 
 
 class OpenAIOptions(RunnerOptions):
@@ -102,16 +95,27 @@ class Usage:
         ) / 1e6
 
 
+def served_model_name(context: RunnerContext, options: OpenAIOptions) -> str:
+    """The model name sent to the server: the `served_model` option, else the model's own name."""
+    return options.served_model or context.model.name
+
+
 class _Done:
     """End-of-stream marker on the completion queue."""
 
 
 @RUNNERS.register("openai")
-class OpenAIRunner:
+class OpenAIRunner(RunnerDefaults):
     """OpenAI-compatible chat or completions API: concurrency, retries, rate limits, failover."""
 
     name: ClassVar[str] = "openai"
     options_model: ClassVar[type[RunnerOptions]] = OpenAIOptions
+    # Options that change how requests travel, not what the model answers: changing them resumes.
+    volatile_options: ClassVar[tuple[str, ...]] = (
+        "base_url", "endpoints", "api_key_env", "concurrency", "timeout_s", "max_attempts", "backoff_s",
+        "backoff_max_s", "requests_per_minute", "tokens_per_minute", "price_input_per_mtok",
+        "price_output_per_mtok",
+    )
 
     def __init__(self, context: RunnerContext, options: OpenAIOptions) -> None:
         self.context = context
@@ -133,10 +137,12 @@ class OpenAIRunner:
 
     @property
     def served_model(self) -> str:
-        return self.options.served_model or self.context.model.name
+        return served_model_name(self.context, self.options)
 
-    def identity(self) -> dict[str, Any]:
-        return {**runner_identity(self, volatile=VOLATILE), "served_model": self.served_model}
+    @classmethod
+    def identity_of(cls, context: RunnerContext, options: OpenAIOptions) -> dict[str, Any]:
+        """The name the server is asked for decides the answers, even when left to its default."""
+        return {**super().identity_of(context, options), "served_model": served_model_name(context, options)}
 
     def usage_summary(self) -> dict[str, Any]:
         summary = dict(vars(self.usage))
@@ -310,6 +316,3 @@ class OpenAIRunner:
             worker.join(timeout=10)
         if failure:
             raise failure[0]
-
-    def close(self) -> None:
-        pass

@@ -21,7 +21,7 @@ from pydantic import Field
 from lc_bench.errors import UsageError
 from lc_bench.models import ModelRef
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerOptions, error_completion, parse_options
+from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, error_completion, parse_options
 from lc_bench.schema import Completion, Request
 
 INSTALL_HINT = "the ray runner needs Ray: pip install 'lc_bench[ray]'"
@@ -52,7 +52,7 @@ class _Worker:
 
 
 @RUNNERS.register("ray")
-class RayRunner:
+class RayRunner(RunnerDefaults):
     """Shards requests over Ray actors that each run an `hf` or `vllm` runner."""
 
     name: ClassVar[str] = "ray"
@@ -67,16 +67,16 @@ class RayRunner:
         self._ray = ray
         self.context = context
         self.options = options
-        inner_class = RUNNERS.get(options.worker_runner)
         # Validate the inner options here, so a typo fails before any actor starts.
-        self._inner = inner_class.__new__(inner_class)
-        self._inner.context = context
-        self._inner.options = parse_options(inner_class, options.worker_options)
+        parse_options(RUNNERS.get(options.worker_runner), options.worker_options)
         self._actors: list[Any] = []
 
-    def identity(self) -> dict[str, Any]:
-        """The inner runner's identity: the outputs are that runner's outputs."""
-        return self._inner.identity()
+    @classmethod
+    def identity_of(cls, context: RunnerContext, options: RayOptions) -> dict[str, Any]:
+        """The inner runner's identity: the outputs are that runner's outputs, so a run resumes
+        under `--runner hf` or `--runner ray` alike."""
+        inner_class = RUNNERS.get(options.worker_runner)
+        return inner_class.identity_of(context, parse_options(inner_class, options.worker_options))
 
     def _start(self) -> list[Any]:
         if self._actors:

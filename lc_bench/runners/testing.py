@@ -13,13 +13,13 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerOptions, error_completion, runner_identity
+from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, error_completion
 from lc_bench.schema import Completion, Request
 
 
@@ -30,19 +30,17 @@ class ScriptedOptions(RunnerOptions):
     script: Path | None = Field(None, description='JSON rules [{"contains": TEXT, "reply": TEXT}], first match wins')
 
 
-class _ScriptedRunner:
+class _ScriptedRunner(RunnerDefaults):
     name: ClassVar[str] = "scripted"
     options_model: ClassVar[type[RunnerOptions]] = ScriptedOptions
+    # delay and failures simulate infrastructure (like an API outage), not the model's output
+    volatile_options: ClassVar[tuple[str, ...]] = ("delay_s", "fail_every")
 
     def __init__(self, context: RunnerContext, options: ScriptedOptions) -> None:
         self.context = context
         self.options = options
         self._count = 0
         self._rules = load_script(options.script) if options.script else []
-
-    def identity(self) -> dict[str, Any]:
-        # delay and failures simulate infrastructure (like an API outage), not the model's output
-        return runner_identity(self, volatile=("delay_s", "fail_every"))
 
     def reply(self, request: Request) -> str:
         raise NotImplementedError
@@ -73,9 +71,6 @@ class _ScriptedRunner:
             if users and rule["contains"] in users[-1]:
                 return rule["reply"]
         return None
-
-    def close(self) -> None:
-        pass
 
 
 def load_script(path: Path) -> list[dict[str, str]]:

