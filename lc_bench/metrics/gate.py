@@ -14,6 +14,7 @@ passes because a task vanished is not a gate.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,12 +133,37 @@ def read_baseline(path: Path) -> dict[tuple[str, int], tuple[np.ndarray, np.ndar
         raise UsageError(f"baseline {path} is not an lc_bench baseline (expected schema {BASELINE_SCHEMA})")
     cells = {}
     try:
+        if not isinstance(document["cells"], list) or not document["cells"]:
+            raise ValueError("no cells")
         for cell in document["cells"]:
-            pairs = np.asarray(cell["values"], dtype=np.float64).reshape(-1, 2)
-            cells[(str(cell["task"]), int(cell["target_length"]))] = (pairs[:, 0], pairs[:, 1].astype(np.int64))
+            key = (str(cell["task"]), int(cell["target_length"]))
+            if key in cells:
+                raise ValueError(f"{key[0]} @ {key[1]} appears twice")
+            cells[key] = _checked_cell(cell)
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"baseline {path} has a malformed cell: {exc}") from None
     return cells
+
+
+def _checked_cell(cell: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A cell's (values, counts), refused unless every score is finite, every count a positive whole
+    number, and the stored n and score agree with them: a corrupt baseline must never pass a gate."""
+    name = f"{cell['task']} @ {cell['target_length']}"
+    pairs = np.asarray(cell["values"], dtype=np.float64)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) == 0:
+        raise ValueError(f"{name}: values must be a non-empty list of [score, count] pairs")
+    values, counts = pairs[:, 0], pairs[:, 1]
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name}: a score is not a finite number")
+    if not (np.isfinite(counts).all() and (counts >= 1).all() and (counts == np.round(counts)).all()):
+        raise ValueError(f"{name}: a count is not a positive whole number")
+    counts = counts.astype(np.int64)
+    if "n" in cell and int(cell["n"]) != int(counts.sum()):
+        raise ValueError(f"{name}: n={cell['n']} but the counts sum to {int(counts.sum())}")
+    mean = float(np.dot(values, counts) / counts.sum())
+    if "score" in cell and not (math.isfinite(float(cell["score"])) and abs(float(cell["score"]) - mean) < 1e-6):
+        raise ValueError(f"{name}: score {cell['score']} is not the mean of its values ({mean:g})")
+    return values, counts
 
 
 def _draws(values: np.ndarray, counts: np.ndarray, options: GateOptions, identity: tuple) -> np.ndarray:
@@ -147,6 +173,8 @@ def _draws(values: np.ndarray, counts: np.ndarray, options: GateOptions, identit
 def _judge(task: str, length: int | None, base: np.ndarray, cur: np.ndarray, scores: tuple, options: GateOptions):
     """Verdict for one cell from its point scores and bootstrap replicates (current - baseline)."""
     baseline, current = scores
+    if not (math.isfinite(baseline) and math.isfinite(current)):  # never "ok" by accident
+        raise UsageError(f"{task}: a score to compare is not a finite number (baseline {baseline}, run {current})")
     interval = percentile_interval(cur - base)
     diff = current - baseline
     if diff < -options.tolerance:

@@ -1,0 +1,67 @@
+"""A corrupt baseline is refused with one line (exit 2 at the CLI); it never lets a gate pass."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lc_bench.errors import UsageError
+from lc_bench.metrics.aggregate import build_leaderboard
+from lc_bench.metrics.gate import GateOptions, baseline_document, gate, read_baseline
+from tests.metrics.helpers import scored, write_run
+
+
+@pytest.fixture
+def failing_run(tmp_path):
+    """A run that scores 0 where any sane baseline had 100."""
+    return build_leaderboard([write_run(tmp_path / "run", scored("k", 0, 6))])
+
+
+def good_cell() -> dict:
+    return {"task": "niah", "target_length": 1024, "n": 6, "score": 100.0, "values": [[100.0, 6]]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"values": []}, "non-empty list"),
+        ({"values": [["NaN", 6]], "score": 0.0}, "not a finite number"),
+        ({"values": [[float("inf"), 6]]}, "not a finite number"),
+        ({"values": [[100.0, 0]], "n": 0}, "positive whole number"),
+        ({"values": [[100.0, -3]], "n": -3}, "positive whole number"),
+        ({"values": [[100.0, 2.5]], "n": 2}, "positive whole number"),
+        ({"n": 7}, "n=7 but the counts sum to 6"),
+        ({"score": 50.0}, "not the mean of its values"),
+        ({"score": "NaN"}, "not the mean of its values"),
+        ({"values": [[100.0, 6, 1]]}, "pairs"),
+    ],
+)
+def test_a_corrupt_cell_is_refused(tmp_path, failing_run, change, message):
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"schema": "lc_bench.baseline/1", "model": "m", "cells": [{**good_cell(), **change}]}))
+    with pytest.raises(UsageError, match=message):
+        gate(failing_run, path, None, GateOptions())
+
+
+def test_no_cells_and_duplicate_cells_are_refused(tmp_path, failing_run):
+    path = tmp_path / "baseline.json"
+    for cells, message in (([], "no cells"), ([good_cell(), good_cell()], "appears twice")):
+        path.write_text(json.dumps({"schema": "lc_bench.baseline/1", "model": "m", "cells": cells}))
+        with pytest.raises(UsageError, match=message):
+            read_baseline(path)
+
+
+def test_a_sound_baseline_fails_the_zero_run(tmp_path, failing_run):
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"schema": "lc_bench.baseline/1", "model": "m", "cells": [good_cell()]}))
+    result = gate(failing_run, path, None, GateOptions())
+    assert result.failed and [c.verdict for c in result.comparisons] == ["regression"]
+
+
+def test_a_written_baseline_reads_back(tmp_path):
+    board = build_leaderboard([write_run(tmp_path / "run", scored("k", 4, 6))])
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(baseline_document(board, "m")))
+    values, counts = read_baseline(path)[("niah", 1024)]
+    assert list(values) == [0.0, 100.0] and list(counts) == [2, 4]
