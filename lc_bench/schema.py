@@ -76,7 +76,8 @@ class Completion(Frozen):
     finish_reason: Literal["stop", "length", "error"] = "stop"
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    latency_s: float | None = None
+    latency_s: float | None = None  # the request's own time (API runners: from sending it to its answer)
+    queue_s: float | None = None  # API runners: time waiting for a concurrency slot or rate limit first
     attempts: int | None = None  # API runners: tries this outcome took (retries included)
     error: GenerationError | None = None
 
