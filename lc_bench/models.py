@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lc_bench.errors import UsageError
 
@@ -152,3 +153,43 @@ def context_window(ref: ModelRef) -> int | None:
         if isinstance(value, int) and value > 0:
             return value
     return None
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth", ".ckpt")
+SAMPLED_BYTES = 1 << 20  # the head and tail of a weight file: fast even for 100 GB checkpoints
+
+
+def _hash_file_ends(path: Path, digest: Any) -> None:
+    size = path.stat().st_size
+    digest.update(f"{path.name}:{size}\n".encode())
+    with path.open("rb") as handle:
+        digest.update(handle.read(4 * SAMPLED_BYTES))  # a GGUF's header and metadata come first
+        if size > 5 * SAMPLED_BYTES:
+            handle.seek(size - SAMPLED_BYTES)
+            digest.update(handle.read())
+
+
+def model_fingerprint(ref: ModelRef) -> str:
+    """What tells two models apart without reading their weights: for a local model, its config
+    and the names and sizes of its weight files, plus the first and last MiBs of the first and
+    last shard (a GGUF: its header and metadata); for a hub or served model, its id. Two folders
+    called `final` holding different checkpoints get different fingerprints; a copied folder keeps
+    its fingerprint."""
+    import hashlib
+
+    if not ref.is_local:
+        return "id:" + ref.source
+    digest = hashlib.sha256()
+    root = Path(ref.source)
+    if ref.gguf_file:
+        _hash_file_ends(root / ref.gguf_file, digest)
+    else:
+        for name in ("config.json", "generation_config.json"):
+            if (root / name).is_file():
+                digest.update((root / name).read_bytes())
+        weights = sorted(path for path in root.iterdir() if path.is_file() and path.suffix in WEIGHT_SUFFIXES)
+        for path in weights:
+            digest.update(f"{path.name}:{path.stat().st_size}\n".encode())
+        for path in dict.fromkeys(weights[:1] + weights[-1:]):
+            _hash_file_ends(path, digest)
+    return "sha256:" + digest.hexdigest()[:16]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,8 +19,9 @@ from lc_bench.config import RunConfig
 from lc_bench.errors import UsageError
 from lc_bench.lengths import check_context_window
 from lc_bench.manifest import build_manifest
-from lc_bench.models import ModelRef, context_window, resolve_model, resolve_served_model
+from lc_bench.models import ModelRef, context_window, model_fingerprint, resolve_model, resolve_served_model
 from lc_bench.registry import RUNNERS, TASKS
+from lc_bench.run_identity import choose_run_dir, settings_of
 from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_options, public_options
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
@@ -64,11 +64,6 @@ def sample_key(sample: Sample, runner_identity: dict[str, Any], params: Generati
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def default_run_name(model: ModelRef, runner: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.name).strip("-") or "model"
-    return f"{slug}__{runner}"
-
-
 def build_samples(
     tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig
 ) -> tuple[list[Sample], dict[tuple[str, int], int]]:
@@ -98,6 +93,7 @@ def make_record(
     runner: str,
     tokenizer: ModelTokenizer,
     stages: tuple[Completion, ...] = (),
+    settings: str = "",
 ) -> Record:
     prompt = tokenizer.render(sample.messages, sample.use_chat_template, sample.answer_prefix)
     scores = {} if completion.error else task.score(completion.text, sample.references, sample.metadata)
@@ -117,6 +113,7 @@ def make_record(
         scores=scores,
         primary_metric=task.primary_metric,
         score=scores.get(task.primary_metric),
+        settings=settings,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
@@ -128,6 +125,7 @@ class PreparedRun:
     config: RunConfig
     tasks: dict[str, Task]
     model: ModelRef
+    fingerprint: str
     tokenizer: ModelTokenizer
     window: int | None
     run_dir: Path
@@ -156,10 +154,11 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOpt
     tokenizer = resolve_tokenizer(config.tokenizer, model)
     window = context_window(model) if model.is_local or config.tokenizer is None else None
     check_context_window(list(config.lengths), window, model.name)
-    run_dir = config.out_dir / (config.run_name or default_run_name(model, config.runner))
+    fingerprint = model_fingerprint(model)
+    run_dir = choose_run_dir(config, model, fingerprint)
     check_writable(run_dir)
     samples, skipped = build_samples(list(tasks.values()), tokenizer, config)
-    prepared = PreparedRun(config, tasks, model, tokenizer, window, run_dir, samples, skipped)
+    prepared = PreparedRun(config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped)
     return prepared, runner_class, options
 
 
@@ -187,10 +186,13 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
         config, prepared.model, runner.name, identity, prepared.tokenizer, prepared.window, reports
     )
     manifest.run_name = prepared.run_dir.name
+    manifest.model_fingerprint = prepared.fingerprint
+    settings, settings_detail = settings_of(config, identity, params)
     store = RunStore(prepared.run_dir)
     manifest = store.open(manifest)
     # every option of this invocation, including those left out of the resume key (never a secret)
     manifest.invocations[-1]["runner_options"] = public_options(runner.options)
+    manifest.invocations[-1]["settings"] = {"id": settings, **settings_detail}
     manifest.invocations[-1]["skipped_samples"] = [
         {"task": task, "target_length": length, "count": count}
         for (task, length), count in sorted(prepared.skipped.items())
@@ -210,7 +212,7 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
             task = prepared.tasks[sample.task]
             record = make_record(
                 sample, completion.model_copy(update={"key": key}), task, prepared.model.name, runner.name,
-                prepared.tokenizer, stages,
+                prepared.tokenizer, stages, settings,
             )
             store.append(record)
             generated += 1

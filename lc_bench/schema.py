@@ -121,6 +121,9 @@ class Record(Frozen):
     judge: dict[str, Any] | None = None
     scores: dict[str, float] = Field(default_factory=dict)
     primary_metric: str
+    # the short id of the settings beyond the model that decided this output (seed, temperature,
+    # output-budget override, runner options): the leaderboard never pools two settings ("": release 0.1)
+    settings: str = ""
     # The primary score again, as a flat field: aggregation reads it with a columnar JSON parser
     # (a million records in seconds) without knowing every task's metric names. None on error.
     score: float | None = None
@@ -136,6 +139,8 @@ class RunManifest(BaseModel):
     lc_bench_version: str
     model: str
     model_path: str | None
+    # what tells this model apart from another of the same name (models.model_fingerprint)
+    model_fingerprint: str | None = None
     runner: str
     runner_config: dict[str, Any]
     tokenizer: str

@@ -43,6 +43,7 @@ from lc_bench.metrics.effective import (
 )
 from lc_bench.metrics.generation import OUTPUT_KEYS, SECONDARY_KEYS, output_length_table, secondary_table
 from lc_bench.metrics.records import load_samples, load_skipped
+from lc_bench.metrics.run_facts import RunFacts, read_run_facts, settings_labels
 
 SKIPPED_COLUMNS = ["model", "task", "target_length", "skipped"]
 
@@ -85,6 +86,8 @@ class Leaderboard:
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
     # scores by requested output length, with the declared columns (metrics/generation.py)
     generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*OUTPUT_KEYS, "n", "score"]))
+    # per row label: the model, run folders, settings ids and invocations it pools
+    pooled: dict[str, dict] = field(default_factory=dict)
     # declared secondary scores per model x task x length
     secondary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*SECONDARY_KEYS, "n", "score"]))
     # samples a task left out because they could not fit (model, task, target_length, skipped)
@@ -115,18 +118,45 @@ class Leaderboard:
         }
 
 
-def label_models(samples: pd.DataFrame, run_names: list[str] | None = None) -> pd.DataFrame:
+def _distinguish(labels: pd.Series, parts: pd.Series) -> pd.Series:
+    """`label (part)` for the labels whose samples have more than one distinct part."""
+    several = parts.groupby(labels).nunique()
+    labels = labels.copy()
+    for label in several[several > 1].index:
+        chosen = labels == label
+        labels[chosen] = label + " (" + parts[chosen] + ")"
+    return labels
+
+
+def label_models(
+    samples: pd.DataFrame, run_names: list[str] | None = None, facts: RunFacts | None = None
+) -> pd.DataFrame:
     """Row labels. Runs of one model merge into one row (a retrieval run and a QA run of the
-    same model belong together), except when they overlap, i.e. two runs hold the same task at
-    the same length: then each run gets its own row, "model [run folder]". A model run through
-    several runners gets one row per runner, "model (runner)"."""
-    models = samples["model"].astype(str)
-    runners = samples["runner"].astype(str)
-    labels = models.copy()
-    several_runners = samples.groupby(models, observed=True)["runner"].nunique()
-    for model in several_runners[several_runners > 1].index:
-        chosen = models == model
-        labels[chosen] = model + " (" + runners[chosen] + ")"
+    same model belong together), except when something that decides outputs differs:
+    - two models of the same name (other checkpoints, by the runs' fingerprints): "name (path)";
+    - another runner: "model (runner)";
+    - other settings (seed, temperature, output budget, runner options): "model (seed=5)";
+    and, when two runs still hold the same task at the same length, each run its own row,
+    "model [run folder]". The original model name stays in `model_name`."""
+    samples["model_name"] = samples["model"].astype(str)
+    labels = samples["model_name"].copy()
+    if facts is not None and facts.model_ids:
+        runs = samples["run"].astype(int)
+        ids = runs.map(lambda i: facts.model_ids[i])
+        paths = runs.map(lambda i: facts.model_paths[i] or facts.model_ids[i])
+        several = ids.groupby(labels).nunique()
+        for label in several[several > 1].index:
+            chosen = labels == label
+            shown = paths[chosen] if paths[chosen].nunique() == ids[chosen].nunique() else ids[chosen]
+            labels[chosen] = label + " (" + shown + ")"
+    labels = _distinguish(labels, samples["runner"].astype(str))
+    if facts is not None:
+        settings = samples["settings"].astype(str)
+        several = settings.groupby(labels).nunique()
+        for label in several[several > 1].index:
+            chosen = labels == label
+            names = settings_labels(sorted(set(settings[chosen])), facts)
+            labels[chosen] = label + " (" + settings[chosen].map(names) + ")"
     if run_names is not None:
         cells = samples.assign(label=labels, task_name=samples["task"].astype(str))
         runs_per_cell = cells.groupby(["label", "task_name", "target_length"], observed=True)["run"].nunique()
@@ -136,6 +166,20 @@ def label_models(samples: pd.DataFrame, run_names: list[str] | None = None) -> p
             labels[chosen] = label + " [" + samples.loc[chosen, "run"].map(lambda i: run_names[i]) + "]"
     samples["model"] = labels
     return samples
+
+
+def pooled_runs(samples: pd.DataFrame, run_names: list[str], facts: RunFacts | None) -> dict[str, dict]:
+    """What each row pools: its run folders, settings ids and the invocations that wrote them."""
+    pooled = {}
+    for label, group in samples.groupby(samples["model"].astype(str), sort=True):
+        settings = sorted(set(group["settings"].astype(str)) - {""})
+        pooled[label] = {
+            "model": str(group["model_name"].iloc[0]),
+            "runs": [run_names[int(i)] for i in sorted(set(group["run"]))],
+            "settings": settings,
+            "invocations": [entry for s in settings for entry in (facts.invocations.get(s, []) if facts else [])],
+        }
+    return pooled
 
 
 def _task_cells(samples: pd.DataFrame, options: AggregateOptions) -> tuple[pd.DataFrame, dict]:
@@ -273,6 +317,7 @@ def aggregate(
     run_names: list[str] | None = None,
     skipped: pd.DataFrame | None = None,
     catalog: Catalog | None = None,
+    facts: RunFacts | None = None,
 ) -> Leaderboard:
     """All tables from a per-sample frame (as `load_samples` returns it); `run_names[i]` names run i,
     `skipped` holds the runs' left-out sample counts (`load_skipped`), `catalog` the tasks'
@@ -280,7 +325,7 @@ def aggregate(
     added by `build_leaderboard`."""
     options = options or AggregateOptions()
     catalog = catalog or Catalog()
-    samples = label_models(samples, run_names)
+    samples = label_models(samples, run_names, facts)
     task_cells, replicates = _task_cells(samples, options)
     family_cells = _averaged_cells(task_cells, replicates, "family", ["model", "family"])
     overall_cells = _averaged_cells(family_cells, replicates, "overall", ["model"])
@@ -298,6 +343,7 @@ def aggregate(
         buckets=label_table(samples, catalog),
         skipped=skipped_table(samples, skipped),
         baselines=baseline_table(samples, catalog),
+        pooled=pooled_runs(samples, run_names or [str(i) for i in range(int(samples["run"].max()) + 1)], facts),
         replicates=replicates,
     )
 
@@ -309,8 +355,10 @@ def build_leaderboard(
     manifests that predate task declarations (the Python API passes the task registry's)."""
     run_dirs = list(run_dirs)
     catalog = read_catalog(run_dirs, fallback)
-    samples = load_samples(run_dirs, catalog)
-    board = aggregate(samples, options, [path.name for path in run_dirs], load_skipped(run_dirs), catalog)
+    facts = read_run_facts(run_dirs)
+    samples = load_samples(run_dirs, catalog, facts.model_ids)
+    names = [path.name for path in run_dirs]
+    board = aggregate(samples, options, names, load_skipped(run_dirs), catalog, facts)
     board.generation = output_length_table(board.samples, run_dirs, catalog)
     board.secondary = secondary_table(board.samples, run_dirs, catalog)
     return board

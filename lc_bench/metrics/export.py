@@ -46,6 +46,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "baselines": _records(board.baselines),
         "generation": _records(board.generation),
         "secondary": _records(board.secondary),
+        "pooled": board.pooled,
     }
 
 

@@ -33,8 +33,8 @@ BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones
 # Record fields the frame keeps (their Arrow types are derived from `Record`), plus the error flag
 # (completion.error) and the metadata keys the tasks declared as report axes (`Catalog`).
 RECORD_COLUMNS = ("key", "task", "family", "model", "runner", "target_length", "depth", "input_tokens",
-                  "truncated", "score")
-CATEGORIES = ("model", "runner", "family", "task")
+                  "truncated", "score", "settings")
+CATEGORIES = ("model", "runner", "family", "task", "settings")
 LABEL_PREFIX = "label:"  # frame column of a declared metadata label
 NUMBER_PREFIX = "number:"  # frame column of a declared metadata number
 
@@ -251,12 +251,16 @@ def _run_chunks(run_dir: Path, catalog: Catalog) -> list[pd.DataFrame]:
     return list(_line_chunks(path, limit, catalog))
 
 
-def load_samples(run_dirs: list[Path], catalog: Catalog | None = None) -> pd.DataFrame:
+def load_samples(
+    run_dirs: list[Path], catalog: Catalog | None = None, model_ids: list[str] | None = None
+) -> pd.DataFrame:
     """One row per sample (its latest record) across the given runs, in compact columns.
 
     `run` and `line` say where the record lives, so a drill-down can fetch its text later. The
     metadata labels and numbers the catalog's tasks declare become `label:FIELD` / `number:FIELD`
-    columns; records without a family (release 0.1) take the catalog's.
+    columns; records without a family (release 0.1) take the catalog's. `model_ids[i]` says which
+    model run i holds (`run_facts`): a key's latest record wins only among records of one model,
+    so a second checkpoint of the same name never replaces the first one's results.
     """
     catalog = catalog or Catalog()
     chunks: list[pd.DataFrame] = []
@@ -272,6 +276,9 @@ def load_samples(run_dirs: list[Path], catalog: Catalog | None = None) -> pd.Dat
     frame = pd.concat([chunk.drop(columns=list(categories)) for chunk in chunks], ignore_index=True)
     for name, values in unified.items():
         frame[name] = values
+    if model_ids is not None:
+        identities = pd.util.hash_array(np.asarray(model_ids, dtype=object), categorize=False)
+        frame["key_hash"] = frame["key_hash"].to_numpy() ^ identities[frame["run"].to_numpy()]
     frame = frame.drop_duplicates("key_hash", keep="last").drop(columns="key_hash").reset_index(drop=True)
     missing_family = frame["family"].astype(str) == ""
     if missing_family.any():
