@@ -86,6 +86,8 @@ class Leaderboard:
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
     # scores by requested output length, with the declared columns (metrics/generation.py)
     generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*OUTPUT_KEYS, "n", "score"]))
+    # run folder -> record lines skipped as unreadable (corrupt JSON, foreign or type-corrupt lines)
+    unreadable_lines: dict[str, int] = field(default_factory=dict)
     # per row label: the model, run folders, settings ids and invocations it pools
     pooled: dict[str, dict] = field(default_factory=dict)
     # declared secondary scores per model x task x length
@@ -358,7 +360,9 @@ def build_leaderboard(
     facts = read_run_facts(run_dirs)
     samples = load_samples(run_dirs, catalog, facts.model_ids)
     names = [path.name for path in run_dirs]
+    unreadable = {names[run]: count for run, count in samples.attrs.get("unreadable_lines", {}).items()}
     board = aggregate(samples, options, names, load_skipped(run_dirs), catalog, facts)
+    board.unreadable_lines = unreadable
     board.generation = output_length_table(board.samples, run_dirs, catalog)
     board.secondary = secondary_table(board.samples, run_dirs, catalog)
     return board

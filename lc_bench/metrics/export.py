@@ -47,6 +47,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "generation": _records(board.generation),
         "secondary": _records(board.secondary),
         "pooled": board.pooled,
+        "unreadable_lines": board.unreadable_lines,
     }
 
 

@@ -164,6 +164,12 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         sections += ["## Score by depth and length", depth_md]
     sections += _output_sections(board)
     sections += _secondary_sections(board)
+    if board.unreadable_lines:
+        sections += [
+            "## Unreadable record lines",
+            "Lines of records.jsonl that are not records (corrupt JSON, foreign or type-corrupt lines) were "
+            "skipped: " + ", ".join(f"{run}: {count}" for run, count in sorted(board.unreadable_lines.items())) + ".",
+        ]
     if not board.skipped.empty:
         sections += [
             "## Samples left out",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,6 +145,8 @@ def _arrow_batches(path: Path, limit: int, catalog: Catalog) -> Iterator[pa.Reco
         ),
     )
     for batch in reader:
+        if batch.column("completion").null_count:
+            raise pa.ArrowInvalid("a record without a completion")  # a foreign line: the tolerant path counts it
         columns = {"key_hash": pa.array(_hash_arrow_keys(batch.column("key")))}
         for name in CATEGORIES:
             columns[name] = batch.column(name).fill_null("").dictionary_encode()
@@ -163,8 +166,31 @@ def _arrow_frame(path: Path, limit: int, catalog: Catalog) -> pd.DataFrame:
     if not batches:
         return pd.DataFrame()
     frame = pa.Table.from_batches(batches).unify_dictionaries().to_pandas()
-    frame["target_length"] = frame["target_length"].astype(np.int64)
+    lengths = frame["target_length"]
+    if not (lengths.notna().all() and (lengths > 0).all() and (lengths == lengths.round()).all()):
+        raise pa.ArrowInvalid("a record without a whole positive target_length")  # Arrow reads a missing field as null
+    frame["target_length"] = lengths.astype(np.int64)
     return frame
+
+
+def _number(value: Any, whole: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and (not whole or float(value).is_integer())
+
+
+def _is_record(record: Any) -> bool:
+    """The fields the frame reads have the Record's types: anything else is a foreign or
+    type-corrupt line, skipped and counted rather than failing the whole leaderboard."""
+    if not isinstance(record, dict) or not isinstance(record.get("key"), str) or not record["key"]:
+        return False
+    if not (_number(record.get("target_length"), whole=True) and record["target_length"] > 0):
+        return False
+    if not isinstance(record.get("completion"), dict) or not isinstance(record.get("metadata", {}), dict | None):
+        return False
+    numbers_ok = all(record.get(name) is None or _number(record[name]) for name in ("score", "depth", "input_tokens"))
+    names_ok = all(record.get(name) is None or isinstance(record[name], str) for name in CATEGORIES)
+    return numbers_ok and names_ok and isinstance(record.get("truncated", False), bool | None)
 
 
 def _row(record: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
@@ -187,11 +213,12 @@ def _row(record: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _line_chunks(path: Path, limit: int, catalog: Catalog, rows_per_chunk: int = 100_000) -> Iterator[pd.DataFrame]:
-    """The tolerant path: corrupt lines are skipped, as the store's own reader skips them.
-
-    Lines are numbered as `read_lines` numbers them (every non-blank line counts), so a
-    drill-down finds the same record.
+def _line_chunks(
+    path: Path, limit: int, catalog: Catalog, unreadable: list[int], rows_per_chunk: int = 100_000
+) -> Iterator[pd.DataFrame]:
+    """The tolerant path: corrupt, foreign and type-corrupt lines are skipped and counted in
+    `unreadable[0]`. Lines are numbered as `read_lines` numbers them (every non-blank line counts),
+    so a drill-down finds the same record.
     """
     rows: list[dict[str, Any]] = []
     number = -1
@@ -205,9 +232,13 @@ def _line_chunks(path: Path, limit: int, catalog: Catalog, rows_per_chunk: int =
                 continue
             number += 1
             try:
-                rows.append({"line": number, **_row(json.loads(raw), catalog)})
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                record = None
+            if not _is_record(record):
+                unreadable[0] += 1
                 continue
+            rows.append({"line": number, **_row(record, catalog)})
             if len(rows) >= rows_per_chunk:
                 yield _rows_frame(rows, catalog)
                 rows = []
@@ -237,7 +268,7 @@ def _category_columns(catalog: Catalog) -> tuple[str, ...]:
     return (*CATEGORIES, *map(label_column, catalog.label_fields()))
 
 
-def _run_chunks(run_dir: Path, catalog: Catalog) -> list[pd.DataFrame]:
+def _run_chunks(run_dir: Path, catalog: Catalog, unreadable: list[int]) -> list[pd.DataFrame]:
     """Compact chunks of one run's records (all of them held: they are small by construction)."""
     path = run_dir / RECORDS
     limit = _complete_length(path) if path.exists() else 0
@@ -247,8 +278,8 @@ def _run_chunks(run_dir: Path, catalog: Catalog) -> list[pd.DataFrame]:
         try:
             return _numbered([_arrow_frame(path, limit, catalog)])
         except pa.ArrowInvalid:
-            pass  # a corrupt line (or a label of another type) somewhere: read the file the tolerant way
-    return list(_line_chunks(path, limit, catalog))
+            pass  # a corrupt line (or a field of another type) somewhere: read the file the tolerant way
+    return list(_line_chunks(path, limit, catalog, unreadable))
 
 
 def load_samples(
@@ -264,9 +295,14 @@ def load_samples(
     """
     catalog = catalog or Catalog()
     chunks: list[pd.DataFrame] = []
+    skipped_lines: dict[int, int] = {}
     for index, run_dir in enumerate(run_dirs):
         read_manifest(run_dir)  # a clear error for a folder that is not a run
-        for chunk in _run_chunks(run_dir, catalog):
+        unreadable = [0]
+        run_chunks = _run_chunks(run_dir, catalog, unreadable)
+        if unreadable[0]:
+            skipped_lines[index] = unreadable[0]
+        for chunk in run_chunks:
             chunk.insert(0, "run", np.full(len(chunk), index, dtype=np.int32))
             chunks.append(chunk)
     if not chunks:
@@ -286,6 +322,7 @@ def load_samples(
         families[missing_family] = frame.loc[missing_family, "task"].astype(str).map(catalog.family)
         frame["family"] = families.astype("category")
     frame["score"] = frame["score"].where(~frame["error"])
+    frame.attrs["unreadable_lines"] = skipped_lines  # run index -> lines skipped as unreadable
     return frame
 
 

@@ -1,5 +1,6 @@
 """Hand-computed leaderboard tables from records written to real run folders."""
 
+import json
 import math
 
 import pandas as pd
@@ -215,3 +216,20 @@ def test_longbench_v2_tables_per_scheme(tmp_path, flat_score):
     difficulty = markdown.split("### difficulty")[1].split("##")[0]
     assert "| model | task | length | easy | hard |" in difficulty
     assert "| m | longbench_v2 | 8k | 100.0 (n=1) | 50.0 (n=2) |" in difficulty
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"target_length": "x"}, {"target_length": None}, {"target_length": 1024.5}, {"score": "high"}, {"model": 5},
+     {"depth": "deep"}, {"completion": None}, {"truncated": "yes"}, None],
+)
+def test_a_type_corrupt_or_foreign_line_is_skipped_and_counted(tmp_path, change):
+    from tests.metrics.helpers import record
+
+    bad = json.loads(record(Row("bad", 100.0)))
+    line = json.dumps([1, 2]) if change is None else json.dumps({**bad, **change})
+    run = write_run(tmp_path / "r", scored("k", 2, 3), extra_lines=(line,))
+    board = build_leaderboard([run])
+    assert int(board.rows.loc[board.rows["level"] == "task", "n"].sum()) == 3
+    assert board.unreadable_lines == {"r": 1}
+    assert "## Unreadable record lines" in leaderboard_markdown(board) and "r: 1" in leaderboard_markdown(board)
