@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from lc_bench.errors import UsageError
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.bootstrap import CONFIDENCE
 
@@ -52,10 +53,16 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Whole file or nothing: an interrupted write never leaves a half-written output."""
+    """Whole file or nothing: an interrupted or failed write (disk full, read-only folder) never
+    leaves a half-written output or a `.tmp` file; it is one line naming the file."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 

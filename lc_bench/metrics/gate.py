@@ -26,6 +26,7 @@ from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.bootstrap import bootstrap_means, cell_rng, percentile_interval, value_counts
+from lc_bench.metrics.export import write_text_atomic
 
 BASELINE_SCHEMA = "lc_bench.baseline/1"
 DEFAULT_TOLERANCE = 2.0
@@ -114,10 +115,7 @@ def write_baseline(board: Leaderboard, model: str, path: Path) -> dict[str, Any]
     document = baseline_document(board, model)
     if not document["cells"]:
         raise UsageError(f"the run has no scored samples for {model}; nothing to record as a baseline")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    write_text_atomic(path, json.dumps(document, indent=1) + "\n")
     return document
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length
 
 COLORS = ("#F0496E", "#EBB839", "#0CD79F")  # the classic retrieval heatmap's colours: 0 red -> 50 yellow -> 100 green
@@ -80,9 +81,17 @@ def figure_svg(figure) -> str:  # noqa: ANN001 - a matplotlib Figure
 
 
 def save_png(figure, path: Path) -> Path:  # noqa: ANN001 - a matplotlib Figure
+    """Whole file or nothing, like every output (a full disk leaves no partial PNG)."""
     plt = _pyplot()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        figure.savefig(temporary, dpi=120, format="png")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(figure)
     return path
 
 

@@ -65,3 +65,39 @@ def test_a_written_baseline_reads_back(tmp_path):
     path.write_text(json.dumps(baseline_document(board, "m")))
     values, counts = read_baseline(path)[("niah", 1024)]
     assert list(values) == [0.0, 100.0] and list(counts) == [2, 4]
+
+
+def test_writing_a_baseline_into_a_read_only_folder_is_one_line(tmp_path, monkeypatch):
+    from lc_bench.metrics.gate import write_baseline
+
+    board = build_leaderboard([write_run(tmp_path / "run", scored("k", 4, 6))])
+    folder = tmp_path / "ci"
+    folder.mkdir()
+
+    def refuse(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - Path.write_text's signature
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(folder), "write_text", refuse)
+    with pytest.raises(UsageError, match="cannot write .*baseline.json: Permission denied"):
+        write_baseline(board, "m", folder / "baseline.json")
+    assert list(folder.iterdir()) == []
+
+
+def test_a_full_disk_while_writing_the_leaderboard_leaves_no_tmp(tmp_path, monkeypatch):
+    import errno
+
+    from lc_bench.metrics.outputs import write_outputs
+
+    run = write_run(tmp_path / "run", scored("k", 4, 6))
+    board = build_leaderboard([run])
+    real = type(run).write_text
+
+    def full_on_html(self, text, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if self.name.startswith("leaderboard.html"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(type(run), "write_text", full_on_html)
+    with pytest.raises(UsageError, match="cannot write .*leaderboard.html: No space left on device"):
+        write_outputs(board, [run], tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*.tmp"))
