@@ -55,6 +55,22 @@ def plan_batches(
     return batches
 
 
+def usable_device(torch: Any, requested: str) -> str:
+    """The device to load onto; one line (before the model loads) when the machine lacks it."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = requested.partition(":")[2]
+        if count == 0:
+            raise UsageError(f"runner hf: device={requested} but no CUDA GPU is visible; use device=cpu or auto")
+        if index and (not index.isdigit() or int(index) >= count):
+            raise UsageError(f"runner hf: device={requested} but {count} CUDA GPU(s) are visible (cuda:0-{count - 1})")
+    if requested == "mps" and not torch.backends.mps.is_available():
+        raise UsageError("runner hf: device=mps but MPS is not available here; use device=cpu or auto")
+    return requested
+
+
 @RUNNERS.register("hf")
 class HFRunner(RunnerDefaults):
     """Hugging Face transformers on CPU or GPU; HF folders and GGUF files."""
@@ -73,9 +89,7 @@ class HFRunner(RunnerDefaults):
         self.context = context
         self.options = options
         self.tokenizer = context.tokenizer
-        device = options.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = usable_device(torch, options.device)
         dtype: Any = "auto" if options.dtype == "auto" else getattr(torch, options.dtype)
         if options.dtype == "auto" and device == "cpu":
             dtype = torch.float32  # half precision on CPU is slow and, for small models, wrong

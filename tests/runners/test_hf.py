@@ -2,6 +2,7 @@
 
 import pytest
 
+from lc_bench.errors import UsageError
 from lc_bench.models import resolve_model
 from lc_bench.runners.base import RunnerContext
 from lc_bench.runners.hf import HFOptions, HFRunner, plan_batches
@@ -72,3 +73,17 @@ def test_batches_are_longest_first_and_bounded():
 def test_identity_leaves_out_placement_options(runner):
     identity = runner.identity()
     assert identity["runner"] == "hf" and "batch_size" not in identity and "device" not in identity
+
+
+@pytest.mark.parametrize(("device", "message"), [("cuda", "no CUDA GPU is visible"), ("cuda:3", "no CUDA GPU"),
+                                                 ("mps", "MPS is not available")])
+def test_a_device_the_machine_lacks_is_one_line(device, message):
+    import torch
+
+    from lc_bench.runners.hf import usable_device
+
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this machine has an accelerator")
+    with pytest.raises(UsageError, match=message):
+        usable_device(torch, device)
+    assert usable_device(torch, "auto") == "cpu" and usable_device(torch, "cpu") == "cpu"
