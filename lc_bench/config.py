@@ -1,14 +1,66 @@
 """One validated configuration object for a run: what the CLI flags and suites resolve into.
 
 It is written to the manifest; the parts that decide outputs go into each sample's resume key.
+Building one from bad values raises `UsageError` with one line naming the option, never a raw
+pydantic `ValidationError`, so every entry point (CLI, `lc_bench.evaluate`) refuses it alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from lc_bench.errors import UsageError
+
+# the run folder is OUT/NAME and holds files such as manifest.json.tmp: well under NAME_MAX (255 bytes)
+MAX_RUN_NAME_BYTES = 200
+SHOWN_VALUE_CHARS = 60  # a message quotes at most this much of a bad value
+# how the command line spells each field, so a message names the option the user typed
+OPTION_NAMES = {
+    "tasks": "--tasks", "task_params": "--task-opt", "lengths": "--lengths", "depths": "--depths",
+    "samples_per_cell": "--samples", "seed": "--seed", "runner": "--runner", "runner_options": "--runner-opt",
+    "model": "--model", "tokenizer": "--tokenizer", "max_new_tokens": "--max-new-tokens",
+    "temperature": "--temperature", "out_dir": "--out", "run_name": "--name",
+}
+
+
+def describe_error(error: ErrorDetails, names: Mapping[str, str]) -> str:
+    """One pydantic error as "OPTION: problem (got VALUE)", the option spelled as `names` says."""
+    head = str(error["loc"][0]) if error["loc"] else ""
+    where = ".".join([names.get(head, head), *(str(part) for part in error["loc"][1:])])
+    if error["type"] == "missing":
+        return f"{where} is required"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {where!r}"
+    problem = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
+    return f"{where}: {problem} (got {shown_value(error['input'])})"
+
+
+def shown_value(value: Any) -> str:
+    """A bad value as a message quotes it: its repr, cut short (a 100 MB string stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "..."
+
+
+def describe_validation_error(exc: ValidationError, names: Mapping[str, str]) -> str:
+    """Every problem of a ValidationError on one line (pydantic's own text spans several)."""
+    return "; ".join(describe_error(error, names) for error in exc.errors())
+
+
+def check_run_name(name: str) -> str:
+    """A run name is one folder inside --out: never a path that leaves it or the file system's limits."""
+    if not name.strip() or name in (".", ".."):
+        raise ValueError("not a folder name")
+    if any(char in name for char in "/\\") or any(ord(char) < 32 for char in name):
+        raise ValueError("a run name is one folder name, without '/', '\\' or control characters")
+    size = len(name.encode("utf-8"))
+    if size > MAX_RUN_NAME_BYTES:
+        raise ValueError(f"{size} bytes long (UTF-8), at most {MAX_RUN_NAME_BYTES} allowed")
+    return name
 
 
 class RunConfig(BaseModel):
@@ -25,6 +77,21 @@ class RunConfig(BaseModel):
     model: str | None = None
     tokenizer: str | None = None  # None: the model's own; "tiktoken[:ENCODING]" or an HF folder / hub id
     max_new_tokens: int | None = Field(None, ge=1)
-    temperature: float = Field(0.0, ge=0.0)
+    # finite: JSON has no inf or NaN, so the manifest would record null and the resume key would lie
+    temperature: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     out_dir: Path = Path("results")
     run_name: str | None = None
+
+    @field_validator("run_name")
+    @classmethod
+    def _run_name_is_one_folder(cls, name: str | None) -> str | None:
+        return None if name is None else check_run_name(name)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_line_errors(cls, data: Any, handler: Callable[[Any], RunConfig]) -> RunConfig:
+        """Bad values are bad input: UsageError (not a ValueError, so pydantic lets it through)."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise UsageError(describe_validation_error(exc, OPTION_NAMES)) from None

@@ -6,6 +6,10 @@ import math
 
 from lc_bench.errors import UsageError
 
+# every 0.1% of the context: finer grids measure nothing new, and a typo (0:100:1000000) would
+# build millions of samples before anything is written
+MAX_DEPTHS = 1001
+
 
 def _depth(text: str) -> float:
     try:
@@ -46,10 +50,12 @@ def parse_depths(text: str) -> list[float]:
             raise UsageError(f"malformed depth range {text!r}: use start:stop:count, e.g. 0:100:11")
         start, stop = _depth(parts[0]), _depth(parts[1])
         return linear_depths(start, stop, _count(parts[2], text))
-    depths = [_depth(part) for part in text.split(",") if part.strip()]
+    depths = sorted({_depth(part) for part in text.split(",") if part.strip()})
     if not depths:
         raise UsageError("empty depth list")
-    return sorted(set(depths))
+    if len(depths) > MAX_DEPTHS:
+        raise UsageError(f"depth list holds {len(depths)} depths, more than {MAX_DEPTHS} (every 0.1%)")
+    return depths
 
 
 def _count(text: str, whole: str) -> int:
@@ -59,4 +65,6 @@ def _count(text: str, whole: str) -> int:
         raise UsageError(f"malformed depth grid {whole!r}: the count must be an integer") from None
     if count < 1:
         raise UsageError(f"malformed depth grid {whole!r}: the count must be at least 1")
+    if count > MAX_DEPTHS:
+        raise UsageError(f"depth grid {whole!r} asks for {count} depths, more than {MAX_DEPTHS} (every 0.1%)")
     return count

@@ -41,6 +41,7 @@ class RunSummary:
     generated: int
     errors: int
     wall_s: float
+    foreign_lines: int = 0  # lines of records.jsonl / stages.jsonl skipped as not records
 
 
 class Progress:
@@ -244,6 +245,7 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
             generated=generated,
             errors=errors,
             torn_bytes_moved=store.torn_bytes,
+            foreign_lines_skipped=store.foreign_lines,
         )
         usage = runner.usage_summary()
         if usage is not None:
@@ -257,6 +259,7 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
         generated=generated,
         errors=errors,
         wall_s=time.perf_counter() - started,
+        foreign_lines=store.foreign_lines,
     )
 
 

@@ -1,21 +1,28 @@
 """Append-only run storage: results/<run>/records.jsonl + manifest.json.
 
-Records are flushed one line at a time, so a killed process loses at most the line it was
+Records are written one line at a time, so a killed process loses at most the line it was
 writing. That torn tail is moved aside to records.torn (never silently discarded) before new
 lines are appended. Resume skips keys that already have a successful record; a key's latest
-record wins in every view, so a retried error is superseded by its success.
+record wins in every view, so a retried error is superseded by its success. A line that is not a
+record (hand-edited, pasted from elsewhere) is skipped and counted, never a reason to stop. A write
+that fails (disk full) takes its partial line back and leaves no .tmp file: a rerun resumes.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
+from pydantic import ValidationError
+
+from lc_bench.config import describe_validation_error
 from lc_bench.errors import UsageError
 from lc_bench.schema import Completion, Record, RunManifest
 
@@ -42,18 +49,42 @@ def check_writable(run_dir: Path) -> None:
         raise UsageError(f"output dir {run_dir} is not writable") from None
 
 
-def iter_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the complete records of a records.jsonl; a torn or corrupt line is skipped."""
+def json_lines(path: Path) -> Iterator[Any]:
+    """The JSON value of each complete, non-blank line; None for a line that is not JSON (not
+    UTF-8, cut, or nested past the parser's depth). A torn tail from a killed writer ends it."""
     if not path.exists():
         return
     with path.open("rb") as handle:
         for raw in handle:
             if not raw.endswith(b"\n"):
                 return  # torn tail from a killed writer
+            if not raw.strip():
+                continue
             try:
                 yield json.loads(raw)
-            except json.JSONDecodeError:
-                continue
+            except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                yield None
+
+
+def is_record(value: Any) -> bool:
+    """What resume relies on: an object with a text `key` and a `completion` object."""
+    return isinstance(value, dict) and isinstance(value.get("key"), str) and isinstance(value.get("completion"), dict)
+
+
+def is_stage(value: Any) -> bool:
+    """A stages.jsonl line: a whole Completion (resume hands it to the task's second call)."""
+    if not isinstance(value, dict) or not isinstance(value.get("key"), str):
+        return False
+    try:
+        Completion.model_validate(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def iter_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the complete records of a records.jsonl; a torn, corrupt or foreign line is skipped."""
+    return (value for value in json_lines(path) if is_record(value))
 
 
 def latest_by_key(records: Iterator[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -94,10 +125,43 @@ def move_torn_tail(path: Path) -> int:
     return len(tail)
 
 
+def write_error(path: Path, exc: OSError) -> UsageError:
+    """A failed write as one line; a full disk says so, since freeing space and rerunning resumes."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return UsageError(f"disk full writing {path} ({exc.strerror}): free some space and rerun to resume")
+    return UsageError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def write_fully(handle: BinaryIO, data: bytes) -> None:
+    """All of `data` through an unbuffered file (one write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[handle.write(view) :]
+
+
+def append_line(handle: BinaryIO, path: Path, line: str) -> None:
+    """Append one line; if the write fails, cut the file back to where it was, so no torn line is
+    left behind (should that fail too, the next open moves the torn tail aside)."""
+    start = os.fstat(handle.fileno()).st_size
+    try:
+        write_fully(handle, (line + "\n").encode("utf-8"))
+    except OSError as exc:
+        with suppress(OSError):
+            handle.truncate(start)
+        raise write_error(path, exc) from None
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write through a .tmp file and rename; a failed write removes the .tmp and keeps the old file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb", buffering=0) as handle:
+            write_fully(handle, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise write_error(path, exc) from None
 
 
 class RunStore:
@@ -107,10 +171,17 @@ class RunStore:
         self.run_dir = run_dir
         self.records_path = run_dir / RECORDS
         self.manifest_path = run_dir / MANIFEST
-        self._handle: TextIO | None = None
-        self._stages: TextIO | None = None
+        self._handle: BinaryIO | None = None
+        self._stages: BinaryIO | None = None
         self._lock: TextIO | None = None
         self.torn_bytes = 0
+        self._foreign: dict[str, int] = {}  # file name -> lines in it that are not records
+
+    @property
+    def foreign_lines(self) -> int:
+        """Lines of records.jsonl / stages.jsonl that were skipped as not records (for a warning):
+        their samples are not done, so this run generates them again."""
+        return sum(self._foreign.values())
 
     def open(self, manifest: RunManifest) -> RunManifest:
         """Create or reopen the run; refuse a run folder made for another model or runner."""
@@ -141,12 +212,15 @@ class RunStore:
 
     def _open_appending(self) -> None:
         """Move torn tails aside, then open records.jsonl for appending (stages.jsonl on first use)."""
-        self.torn_bytes = move_torn_tail(self.records_path)
-        move_torn_tail(self.run_dir / STAGES)
-        self._handle = self.records_path.open("a", encoding="utf-8")
+        try:
+            self.torn_bytes = move_torn_tail(self.records_path)
+            move_torn_tail(self.run_dir / STAGES)
+            self._handle = self.records_path.open("ab", buffering=0)
+        except OSError as exc:
+            raise write_error(self.records_path, exc) from None
 
     def _merge_manifest(self, new: RunManifest) -> RunManifest:
-        old = RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
+        old = read_manifest(self.run_dir)
         for field in IDENTITY_FIELDS:
             if getattr(old, field) != getattr(new, field):
                 raise UsageError(
@@ -156,38 +230,56 @@ class RunStore:
         return old.model_copy(update={
             "invocations": old.invocations + new.invocations, "ended": None,
             "task_reports": {**old.task_reports, **new.task_reports},
+            # a folder written before fingerprints learns its model's (run_identity checked it first)
+            "model_fingerprint": old.model_fingerprint or new.model_fingerprint,
         })
 
     def done_keys(self) -> set[str]:
         """Keys whose latest record succeeded: resume skips exactly these."""
-        latest = latest_by_key(iter_records(self.records_path))
+        latest = self._latest(self.records_path, is_record)
         return {key for key, record in latest.items() if not record["completion"].get("error")}
 
     def stage_outputs(self) -> dict[str, Completion]:
         """Successful first-call completions by sample key (latest wins)."""
-        latest = latest_by_key(iter_records(self.run_dir / STAGES))
+        latest = self._latest(self.run_dir / STAGES, is_stage)
         return {key: Completion.model_validate(row) for key, row in latest.items() if not row.get("error")}
+
+    def _latest(self, path: Path, accept: Callable[[Any], bool]) -> dict[str, dict[str, Any]]:
+        """Each key's latest accepted line; the others are counted in `foreign_lines`."""
+        latest: dict[str, dict[str, Any]] = {}
+        foreign = 0
+        for value in json_lines(path):
+            if accept(value):
+                latest[value["key"]] = value
+            else:
+                foreign += 1
+        self._foreign[path.name] = foreign
+        return latest
 
     def append_stage(self, completion: Completion) -> None:
         if self._stages is None:
-            self._stages = (self.run_dir / STAGES).open("a", encoding="utf-8")
-        self._stages.write(completion.model_dump_json() + "\n")
-        self._stages.flush()
+            try:
+                self._stages = (self.run_dir / STAGES).open("ab", buffering=0)
+            except OSError as exc:
+                raise write_error(self.run_dir / STAGES, exc) from None
+        append_line(self._stages, self.run_dir / STAGES, completion.model_dump_json())
 
     def append(self, record: Record) -> None:
         assert self._handle is not None, "store is not open"
-        self._handle.write(record.model_dump_json() + "\n")
-        self._handle.flush()
+        append_line(self._handle, self.records_path, record.model_dump_json())
 
     def close(self, manifest: RunManifest) -> None:
-        for handle in (self._handle, self._stages):
-            if handle is not None:
-                handle.close()
-        self._handle = self._stages = None
-        write_json_atomic(self.manifest_path, manifest.model_dump(mode="json"))
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+        """Close the files and write the manifest; the lock is released even if that write fails."""
+        try:
+            for handle in (self._handle, self._stages):
+                if handle is not None:
+                    handle.close()
+            self._handle = self._stages = None
+            write_json_atomic(self.manifest_path, manifest.model_dump(mode="json"))
+        finally:
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
 
 
 def read_manifest(run_dir: Path) -> RunManifest:
@@ -195,6 +287,22 @@ def read_manifest(run_dir: Path) -> RunManifest:
     if not path.exists():
         raise UsageError(f"{run_dir} is not a run folder (no {MANIFEST})")
     try:
-        return RunManifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise UsageError(f"{path} is unreadable: {str(exc).splitlines()[0]}") from None
+        text = path.read_bytes()
+    except OSError as exc:
+        raise _corrupt_manifest(path, exc.strerror) from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise _corrupt_manifest(path, "not JSON") from None
+    if not isinstance(data, dict):
+        raise _corrupt_manifest(path, "not a JSON object")
+    try:
+        return RunManifest.model_validate_json(text)
+    except ValidationError as exc:
+        raise _corrupt_manifest(path, describe_validation_error(exc, {})) from None
+
+
+def _corrupt_manifest(path: Path, reason: str) -> UsageError:
+    return UsageError(
+        f"{path} is unreadable ({reason}): restore it, or start a new run with another --name or --out"
+    )

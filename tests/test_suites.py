@@ -1,7 +1,7 @@
 import pytest
 
-from lc_bench.cli import resolve_run_config
 from lc_bench.errors import UsageError
+from lc_bench.run_config import resolve_run_config
 from lc_bench.suites.loader import load_suite, shipped_suites
 
 DEFAULTS = dict(

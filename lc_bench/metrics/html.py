@@ -41,6 +41,9 @@ from lc_bench.metrics.views import (
 )
 
 DEFAULT_SAMPLES_PER_CELL = 5
+# each text of a drill-down sample (output, references, a stage, an error) shows at most this many characters:
+# a model that looped for 100 MB would otherwise make a 100 MB page no browser opens
+DRILLDOWN_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -141,20 +144,31 @@ def _line_plot(board: Leaderboard, level: str, family: str | None, title: str) -
     return figure_svg(length_figure(series, title, board.options.threshold))
 
 
+def clip_text(text: Any, limit: int = DRILLDOWN_TEXT_CHARS) -> str:
+    """The head and tail of a long text, with a marker saying how much was cut and where it is."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    marker = f"[... {len(text) - 2 * half:,} characters cut here; the full text is in records.jsonl ...]"
+    return f"{text[:half]}\n\n{marker}\n\n{text[-half:]}"
+
+
 def _sample_view(record: dict[str, Any]) -> dict[str, Any]:
     completion = record.get("completion") or {}
     error = completion.get("error")
+    finish = f"error: {error.get('type')}: {error.get('message')}" if error else completion.get("finish_reason")
     score = record.get("score", (record.get("scores") or {}).get(record.get("primary_metric")))
     return {
         "sample_id": record.get("sample_id", ""),
         "depth": "" if record.get("depth") is None else f"{record['depth']:g}",
         "input_tokens": record.get("input_tokens", ""),
         "score": "error" if error else format_score(score),
-        "finish": f"error: {error.get('type')}: {error.get('message')}" if error else completion.get("finish_reason"),
-        "references": "\n".join(str(r) for r in record.get("references") or []),
-        "output": completion.get("text", ""),
+        "finish": clip_text(finish),
+        "references": clip_text("\n".join(str(r) for r in record.get("references") or [])),
+        "output": clip_text(completion.get("text", "")),
         # earlier calls of a multi-call task (the chain of thought before the scored answer)
-        "stages": [stage.get("text", "") for stage in record.get("stages") or []],
+        "stages": [clip_text(stage.get("text", "")) for stage in record.get("stages") or []],
         "prompt_head": record.get("prompt_head", ""),
         "prompt_tail": record.get("prompt_tail", ""),
     }

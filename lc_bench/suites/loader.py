@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lc_bench.config import describe_validation_error
 from lc_bench.errors import UsageError
 
 
@@ -37,16 +38,53 @@ def shipped_suites() -> list[str]:
 
 
 def load_suite(name: str) -> Suite:
-    path = Path(name)
     if name.endswith((".yaml", ".yml")):
-        if not path.exists():
-            raise UsageError(f"suite file {name} not found")
-        text = path.read_text(encoding="utf-8")
+        text = _read_suite_file(Path(name))
     else:
         if name not in shipped_suites():
             raise UsageError(f"unknown suite {name!r} (shipped: {', '.join(shipped_suites())})")
         text = (resources.files("lc_bench") / "suites" / f"{name}.yaml").read_text(encoding="utf-8")
+    return parse_suite(text, name)
+
+
+def _read_suite_file(path: Path) -> str:
+    """A user's suite file as text: a folder, an unreadable or a binary file is one line."""
+    if not path.exists():
+        raise UsageError(f"suite file {path} not found")
+    if not path.is_file():
+        raise UsageError(f"suite file {path} is not a file")
     try:
-        return Suite.model_validate(yaml.safe_load(text))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise UsageError(f"suite {name} is malformed: {str(exc).splitlines()[0]}") from None
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"suite file {path} is not UTF-8 text (byte {exc.start}): is it a YAML file?") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read suite file {path}: {exc.strerror}") from None
+
+
+def parse_suite(text: str, name: str) -> Suite:
+    """A suite from its YAML text; `name` says which suite in the one-line error."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"suite {name} is malformed: not valid YAML ({_yaml_problem(exc)})") from None
+    keys = ", ".join(Suite.model_fields)
+    if not isinstance(data, dict):
+        raise UsageError(f"suite {name} is malformed: it holds {_kind(data)}, not a mapping of keys ({keys})")
+    unknown = sorted(str(key) for key in set(data) - set(Suite.model_fields))
+    if unknown:
+        raise UsageError(f"suite {name} is malformed: unknown key(s) {', '.join(unknown)} (valid keys: {keys})")
+    try:
+        return Suite.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(f"suite {name} is malformed: {describe_validation_error(exc, {})}") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's problem and where it is, on one line (its own text spans several)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        return f"{exc.problem} at line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}"
+    return str(exc).splitlines()[0]
+
+
+def _kind(data: Any) -> str:
+    return "nothing" if data is None else f"a {type(data).__name__}"

@@ -6,33 +6,100 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lc_bench.config import shown_value
 from lc_bench.errors import UsageError
+
+
+def read_bytes(path: Path, what: str) -> bytes:
+    """A data file's bytes; a folder or an unreadable file is bad input (`what` names the file's role)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def decode_utf8(data: bytes, where: str) -> str:
+    """UTF-8 text, or one line naming `where` (a binary or Latin-1 file is a common mistake)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start}): is it the right file?") from None
+
+
+def numbered_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line of a JSONL file. Lines are split on newlines
+    only (not on the Unicode separators `str.splitlines` also breaks at, which JSON strings may
+    hold); a line that is not UTF-8, not JSON or not a JSON object is bad input."""
+    rows = []
+    for number, raw in enumerate(read_bytes(path, "data file").split(b"\n"), 1):
+        line = decode_utf8(raw, f"{path}:{number}")
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            raise UsageError(f"{path}:{number} is not valid JSON") from None
+        if not isinstance(row, dict):
+            raise UsageError(f"{path}:{number} is {_kind(row)}, not a JSON object (one record per line)")
+        rows.append((number, row))
+    return rows
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a JSONL file; blank lines are skipped, a malformed one is bad input."""
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise UsageError(f"{path}:{number} is not valid JSON") from None
-    return rows
+    return [row for _, row in numbered_jsonl(path)]
 
 
 def read_json_list(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON file holding one list (Ada-LEval's files, LongBench v2's data.json)."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        rows = json.loads(decode_utf8(read_bytes(path, "data file"), str(path)))
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise UsageError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(rows, list):
         raise UsageError(f"{path} does not hold a JSON list of records")
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise UsageError(f"{path}: record {number} is {_kind(row)}, not a JSON object")
     return rows
+
+
+def _kind(value: Any) -> str:
+    """How a message names a JSON value of the wrong kind."""
+    kinds = {list: "a list", dict: "an object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return kinds.get(type(value), "null")
+
+
+@dataclass(frozen=True)
+class FieldKind:
+    """What a record's field must hold, and how a message says it."""
+
+    description: str
+    accepts: Callable[[Any], bool]
+
+
+TEXT = FieldKind("text", lambda value: isinstance(value, str))
+TEXTS = FieldKind("a list of strings", lambda value: isinstance(value, list) and all(isinstance(v, str) for v in value))
+TEXTS_OR_NULL = FieldKind("a list of strings or null", lambda value: value is None or TEXTS.accepts(value))
+WHOLE_NUMBER = FieldKind("a whole number", lambda value: isinstance(value, int) and not isinstance(value, bool))
+
+
+def layout_problem(row: dict[str, Any], layout: Mapping[str, FieldKind]) -> str | None:
+    """What is wrong with a record against a dataset's field layout (None: nothing). A string
+    where a list belongs would be split into characters, a null rendered as "None": both are
+    refused here rather than scored."""
+    missing = [name for name in layout if name not in row]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    for name, kind in layout.items():
+        if not kind.accepts(row[name]):
+            return f"field {name!r} should be {kind.description}, got {shown_value(row[name])}"
+    return None
 
 
 def read_adaleval_file(data: str, fields: tuple[str, ...], example: str) -> tuple[Path, int, list[dict[str, Any]]]:
@@ -50,7 +117,7 @@ def read_adaleval_file(data: str, fields: tuple[str, ...], example: str) -> tupl
     if not rows:
         raise UsageError(f"{path} holds no records")
     for number, row in enumerate(rows, 1):
-        if not isinstance(row, dict) or not set(fields) <= set(row):
+        if not set(fields) <= set(row):
             raise UsageError(f"{path}: record {number} lacks one of {', '.join(fields)} (Ada-LEval's layout)")
     return path, parse_lengths(match.group(1))[0], rows
 

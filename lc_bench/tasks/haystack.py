@@ -6,7 +6,6 @@ sentence boundaries are kept as token indices so needles land between sentences.
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -14,7 +13,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from lc_bench.config import shown_value
 from lc_bench.errors import UsageError
+from lc_bench.tasks.datafiles import decode_utf8, numbered_jsonl, read_bytes
 from lc_bench.tokenizers import ModelTokenizer
 
 NOISE_SENTENCES = (
@@ -37,11 +38,16 @@ def noise_text(lines: int = 200) -> str:
 
 def load_corpus(source: str) -> str:
     """Text for a haystack source: "essay", "noise", a folder of .txt files, FILE.jsonl:FIELD,
-    a .txt file, or hf:DATASET_ID[:FIELD] (loaded through `datasets`)."""
+    a .txt file, or hf:DATASET_ID[:FIELD] (loaded through `datasets`). A source without text is
+    refused: repeating nothing would give short prompts labelled with the requested length."""
     if source == "essay":
         return default_essays()
     if source == "noise":
         return noise_text()
+    return _require_text(_load_user_corpus(source), source)
+
+
+def _load_user_corpus(source: str) -> str:
     if source.startswith("hf:"):
         return _load_hf_corpus(source[3:])
     path_text, _, field = source.partition(".jsonl:")
@@ -52,28 +58,34 @@ def load_corpus(source: str) -> str:
         files = sorted(path.glob("*.txt"))
         if not files:
             raise UsageError(f"haystack folder {source} holds no .txt files")
-        return "\n\n".join(f.read_text(encoding="utf-8").strip() for f in files)
+        return "\n\n".join(_read_text(f).strip() for f in files)
     if path.is_file():
-        return path.read_text(encoding="utf-8")
+        return _read_text(path)
     raise UsageError(
         f"haystack {source!r} not found: use essay, noise, a folder of .txt, FILE.jsonl:FIELD or hf:ID"
     )
+
+
+def _require_text(text: str, source: str) -> str:
+    if not text.strip():
+        raise UsageError(f"haystack {source} holds no text (its files or fields are empty or only whitespace)")
+    return text
+
+
+def _read_text(path: Path) -> str:
+    return decode_utf8(read_bytes(path, "haystack file"), f"haystack file {path}")
 
 
 def _load_jsonl(path: Path, field: str) -> str:
     if not path.exists():
         raise UsageError(f"haystack file {path} not found")
     texts = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            raise UsageError(f"{path}:{number} is not valid JSON") from None
+    for number, row in numbered_jsonl(path):
         if field not in row:
             raise UsageError(f"{path}:{number} has no field {field!r}")
-        texts.append(str(row[field]).strip())
+        if not isinstance(row[field], str):
+            raise UsageError(f"{path}:{number}: field {field!r} should be text, got {shown_value(row[field])}")
+        texts.append(row[field].strip())
     return "\n\n".join(texts)
 
 
@@ -88,7 +100,13 @@ def _load_hf_corpus(spec: str) -> str:
     field = field or "text"
     if field not in dataset.column_names:
         raise UsageError(f"dataset {dataset_id} has no column {field!r}")
-    return "\n\n".join(str(text).strip() for text in dataset[field])
+    texts = dataset[field]
+    for number, text in enumerate(texts, 1):
+        if not isinstance(text, str):
+            raise UsageError(
+                f"dataset {dataset_id}: row {number}: column {field!r} should be text, got {shown_value(text)}"
+            )
+    return "\n\n".join(text.strip() for text in texts)
 
 
 @dataclass(frozen=True)
@@ -117,8 +135,8 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
         return base
     if not repeat:
         raise UsageError(
-            f"haystack has {len(base.ids)} tokens, fewer than the {min_tokens} needed, "
-            "and repetition is disabled"
+            f"haystack has {len(base.ids)} tokens, fewer than the {min_tokens} needed, and repetition is "
+            "disabled (repeat_haystack=false): give a longer corpus or allow repetition"
         )
     copies = -(-min_tokens // max(1, len(base.ids))) + 1
     repeated = _tokenize_with_sentences(tokenizer, "\n\n".join([text] * copies))

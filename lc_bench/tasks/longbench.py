@@ -31,7 +31,15 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.longbench import DATASET_METRICS, length_bucket, score_sample
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.datafiles import read_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import (
+    TEXT,
+    TEXTS,
+    TEXTS_OR_NULL,
+    WHOLE_NUMBER,
+    layout_problem,
+    numbered_jsonl,
+    warn_fixture_fallback,
+)
 from lc_bench.tasks.longbench_config import (
     DATASETS,
     HUB_MIRROR,
@@ -42,7 +50,11 @@ from lc_bench.tasks.longbench_config import (
     task_name,
 )
 
-REQUIRED_FIELDS = ("input", "context", "answers", "length", "dataset", "language", "all_classes", "_id")
+# LongBench's field layout, as THUDM/LongBench publishes it
+LAYOUT = {
+    "input": TEXT, "context": TEXT, "answers": TEXTS, "length": WHOLE_NUMBER, "dataset": TEXT, "language": TEXT,
+    "all_classes": TEXTS_OR_NULL, "_id": TEXT,
+}
 GET_DATA_HINT = (
     "get the data with `huggingface-cli download --repo-type dataset Xnhyacinth/LongBench` on a machine "
     "with network, then pass data=PATH.jsonl|.parquet"
@@ -60,27 +72,42 @@ def fixture_path(dataset: str) -> Path:
     return Path(str(resources.files("lc_bench") / "data" / "longbench" / f"{dataset}.jsonl"))
 
 
-def _check(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    for number, row in enumerate(rows, 1):
-        missing = [name for name in REQUIRED_FIELDS if name not in row]
-        if missing:
-            raise UsageError(f"{where}: record {number} lacks {', '.join(missing)} (LongBench's field layout)")
+def _check(rows: list[tuple[str, dict[str, Any]]], where: str) -> list[dict[str, Any]]:
+    """The records, each checked against LongBench's layout; `rows` pairs each with where it is
+    ("FILE:LINE", "FILE: record N"), so a message points at the bad one."""
     if not rows:
         raise UsageError(f"{where} holds no records")
-    return rows
+    for location, row in rows:
+        problem = layout_problem(row, LAYOUT)
+        if problem:
+            raise UsageError(f"{location}: {problem} (LongBench's field layout)")
+    return [row for _, row in rows]
 
 
 def _read_file(path: Path, dataset: str) -> list[dict[str, Any]]:
     if not path.exists():
         raise UsageError(f"LongBench data {path} not found; {GET_DATA_HINT}")
     if path.suffix == ".parquet":
-        import pandas as pd
-
-        rows = pd.read_parquet(path).to_dict("records")
+        located = [(f"{path}: record {number}", row) for number, row in enumerate(_read_parquet(path), 1)]
     else:
-        rows = read_jsonl(path)
-    rows = [row for row in rows if row.get("dataset", dataset) in (dataset, f"{dataset}_e")]
-    return _check([_plain(row) for row in rows], str(path))
+        located = [(f"{path}:{number}", row) for number, row in numbered_jsonl(path)]
+    return _check([(where, row) for where, row in located if _of_dataset(row, dataset)], str(path))
+
+
+def _of_dataset(row: dict[str, Any], dataset: str) -> bool:
+    """A combined file holds every dataset: keep this one's records (and LongBench-E's)."""
+    return row.get("dataset", dataset) in (dataset, f"{dataset}_e")
+
+
+def _read_parquet(path: Path) -> list[dict[str, Any]]:
+    """A parquet file's rows as plain records; a corrupt or foreign file is one line."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError derive from these
+        raise UsageError(f"{path} is not a readable parquet file: {str(exc).splitlines()[0]}") from None
+    return [_plain(row) for row in frame.to_dict("records")]
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +131,8 @@ def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[di
         from datasets import load_dataset
 
         config = f"{dataset}_e" if variant == "e" else dataset
-        rows = [_plain(dict(row)) for row in load_dataset(hub_id, config, split="test")]
+        rows = [(f"{hub_id}/{config}: record {number}", _plain(dict(row)))
+                for number, row in enumerate(load_dataset(hub_id, config, split="test"), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto" and fixture_path(dataset).exists():
             warn_fixture_fallback(f"{hub_id}/{dataset}", exc)

@@ -29,7 +29,7 @@ from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
 from lc_bench.schema import Sample
 from lc_bench.tasks.base import BuildContext, FollowUp, TaskParams
-from lc_bench.tasks.datafiles import read_json_list, read_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import TEXT, layout_problem, numbered_jsonl, read_json_list, warn_fixture_fallback
 from lc_bench.tasks.longbench import LongBenchParams, LongBenchTask
 
 PROMPT_0SHOT = (
@@ -52,8 +52,9 @@ PROMPT_COT_ANSWER = (
 )
 COT_MAX_NEW_TOKENS = 1024
 ANSWER_MAX_NEW_TOKENS = 128
-FIELDS = ("_id", "domain", "difficulty", "length", "question", "choice_A", "choice_B", "choice_C", "choice_D",
-          "answer", "context")
+# LongBench v2's field layout: every field is text (a null context would be rendered as "None")
+LAYOUT = {name: TEXT for name in ("_id", "domain", "difficulty", "length", "question", "choice_A", "choice_B",
+                                  "choice_C", "choice_D", "answer", "context")}
 HUB_ID = "THUDM/LongBench-v2"
 
 
@@ -78,32 +79,40 @@ def fill_prompt(
     return prompt.replace("$COT$", cot)
 
 
-def _check(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+def _check(rows: list[tuple[str, dict[str, Any]]], where: str) -> list[dict[str, Any]]:
+    """The questions, each checked against the layout; `rows` pairs each with where it is."""
     if not rows:
         raise UsageError(f"{where} holds no questions")
-    for number, row in enumerate(rows, 1):
-        missing = [name for name in FIELDS if name not in row]
-        if missing:
-            raise UsageError(f"{where}: question {number} lacks {', '.join(missing)} (LongBench v2's field layout)")
-    return rows
+    for location, row in rows:
+        problem = layout_problem(row, LAYOUT)
+        if problem:
+            raise UsageError(f"{location}: {problem} (LongBench v2's field layout)")
+    return [row for _, row in rows]
+
+
+def _read_file(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """A .jsonl (located by line) or a .json list (by record) of questions."""
+    if path.suffix == ".jsonl":
+        return [(f"{path}:{number}", row) for number, row in numbered_jsonl(path)]
+    return [(f"{path}: record {number}", row) for number, row in enumerate(read_json_list(path), 1)]
 
 
 @lru_cache(maxsize=8)
 def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
     if data == "fixture":
         path = Path(str(resources.files("lc_bench") / "data" / "longbench_v2" / "questions.jsonl"))
-        return tuple(_check(read_jsonl(path), "the shipped fixture")), "fixture"
+        return tuple(_check(_read_file(path), "the shipped fixture")), "fixture"
     if data.endswith((".json", ".jsonl")):
         path = Path(data).expanduser()
         if not path.exists():
             raise UsageError(f"LongBench v2 data {path} not found")
-        rows = read_jsonl(path) if path.suffix == ".jsonl" else read_json_list(path)
-        return tuple(_check(rows, str(path))), str(path)
+        return tuple(_check(_read_file(path), str(path))), str(path)
     hub_id = HUB_ID if data == "auto" else data
     try:
         from datasets import load_dataset
 
-        rows = [dict(row) for row in load_dataset(hub_id, split="train")]
+        rows = [(f"{hub_id}: record {number}", dict(row))
+                for number, row in enumerate(load_dataset(hub_id, split="train"), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto":
             warn_fixture_fallback(hub_id, exc)
