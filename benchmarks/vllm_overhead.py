@@ -76,7 +76,7 @@ def raw_spec(run_dir: Path, args: argparse.Namespace) -> dict:
     manifest = json.loads((run_dir / "manifest.json").read_text())
     model = resolve_model(args.model)
     tokenizer = load_tokenizer(model)
-    from lc_bench.cli import resolve_run_config
+    from lc_bench.run_config import resolve_run_config
     from lc_bench.runloop import build_samples
 
     config = resolve_run_config(

@@ -1,10 +1,23 @@
-"""Tasks and runners registered by name; lookups fail with a one-line "did you mean" error."""
+"""Tasks and runners registered by name; lookups fail with a one-line "did you mean" error.
+
+Built-ins register when their modules are imported. Other installed packages add tasks and
+runners through the entry-point groups `lc_bench.tasks` and `lc_bench.runners`:
+
+    [project.entry-points."lc_bench.tasks"]
+    my_plugin = "my_package.tasks"              # a module: importing it runs @TASKS.register
+    my_task = "my_package.tasks:MyTask"         # an object: registered under the entry point's name
+
+Plugins load lazily: only when a name is not among the built-ins, or when every name is listed,
+so a broken or slow plugin costs nothing to a run that does not use it. A plugin that fails to
+load is a one-line UsageError naming it, raised only when it is needed.
+"""
 
 from __future__ import annotations
 
 import difflib
 import importlib
 from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
 
 from lc_bench.errors import UsageError
@@ -13,13 +26,16 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """A name -> factory map filled by decorators when the builtin modules are imported."""
+    """A name -> class map filled by decorators, from built-in modules and then from plugins."""
 
-    def __init__(self, kind: str, builtin_modules: tuple[str, ...]) -> None:
+    def __init__(self, kind: str, builtin_modules: tuple[str, ...], entry_point_group: str | None = None) -> None:
         self.kind = kind
+        self.entry_point_group = entry_point_group
         self._builtin_modules = builtin_modules
         self._entries: dict[str, T] = {}
-        self._loaded = False
+        self._builtins_loaded = False
+        self._plugins_loaded = False
+        self._plugin_failures: list[str] = []
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorate(entry: T) -> T:
@@ -30,31 +46,68 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def _load_builtins(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            for module in self._builtin_modules:
-                importlib.import_module(module)
-
     def names(self) -> list[str]:
+        """Every registered name, plugins included: listing them all needs every plugin."""
         self._load_builtins()
+        failures = self._load_plugins()
+        if failures:
+            raise UsageError(failures[0])
         return sorted(self._entries)
 
     def get(self, name: str) -> T:
         self._load_builtins()
+        failures = self._load_plugins() if name not in self._entries else []
         if name in self._entries:
             return self._entries[name]
+        if failures:  # the name may be the broken plugin's: say so rather than guess
+            raise UsageError(f"unknown {self.kind} {name!r}, and {failures[0]}")
         close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names())})")
+        raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._entries))})")
+
+    def _load_builtins(self) -> None:
+        if not self._builtins_loaded:
+            self._builtins_loaded = True
+            for module in self._builtin_modules:
+                importlib.import_module(module)
+
+    def _load_plugins(self) -> list[str]:
+        """Import this registry's entry points once per process; one line per plugin that failed."""
+        if not self._plugins_loaded and self.entry_point_group is not None:
+            self._plugins_loaded = True
+            for entry_point in entry_points(group=self.entry_point_group):
+                failure = self._load_plugin(entry_point)
+                if failure:
+                    self._plugin_failures.append(failure)
+        return self._plugin_failures
+
+    def _load_plugin(self, entry_point: EntryPoint) -> str | None:
+        """Import one plugin (and register it, for a `module:Object` entry point); the failure as one line."""
+        try:
+            loaded = entry_point.load()
+            if entry_point.attr is not None:
+                # records carry the class's own name: one that differs would never be found again
+                declared = getattr(loaded, "name", entry_point.name)
+                if declared != entry_point.name:
+                    raise ValueError(f"the entry point's name differs from the object's name {declared!r}")
+                self.register(entry_point.name)(loaded)
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises, the user gets one line
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            detail = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+            return f"{self.kind} plugin {entry_point.name!r} ({entry_point.value}) failed to load: {detail}"
+        return None
 
 
 TASKS: Registry = Registry(
-    "task", ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa", "lc_bench.tasks.longbench",
-             "lc_bench.tasks.longbench_v2", "lc_bench.tasks.tsort", "lc_bench.tasks.bestanswer",
-             "lc_bench.tasks.longwrite", "lc_bench.tasks.longgen", "lc_bench.tasks.manyq")
+    "task",
+    ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa", "lc_bench.tasks.longbench",
+     "lc_bench.tasks.longbench_v2", "lc_bench.tasks.tsort", "lc_bench.tasks.bestanswer",
+     "lc_bench.tasks.longwrite", "lc_bench.tasks.longgen", "lc_bench.tasks.manyq"),
+    entry_point_group="lc_bench.tasks",
 )
 RUNNERS: Registry = Registry(
-    "runner", ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai", "lc_bench.runners.vllm",
-                "lc_bench.runners.ray")
+    "runner",
+    ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai", "lc_bench.runners.vllm",
+     "lc_bench.runners.ray"),
+    entry_point_group="lc_bench.runners",
 )

@@ -1,29 +1,137 @@
-"""The `lc-bench` command end to end, in real subprocesses, on the tiny model."""
+"""The `lc-bench` command end to end on the tiny model.
+
+Most tests call the command in this process (`lc_bench`: `cli.main` with patched argv, output
+captured); every other test module uses the same helper. Runs with the vllm or ray runner go to a
+subprocess (their engine or cluster would outlive the call), and a handful of tests run the
+installed console script on purpose (`lc_bench_process`): the entry point, exit codes 0 and 2 with
+the one line on stderr, and a run killed mid-way.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-LC_BENCH = [sys.executable, "-m", "lc_bench.cli"]
+from lc_bench import __version__, cli
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("lc-bench")
+HANG_GUARD_S = 1800  # a subprocess that takes this long has hung: fail rather than wait forever
+# runners whose engine or cluster outlives the call (vLLM's, Ray's) run in a process of their own
+OWN_PROCESS_RUNNERS = {"vllm", "ray"}
 
 
-def lc_bench(*args: str, check_rc: int | None = 0, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run([*LC_BENCH, *args], capture_output=True, text=True, timeout=600, **kwargs)
+def lc_bench_process(*args: str, check_rc: int | None = 0) -> subprocess.CompletedProcess:
+    """`lc-bench ARGS` through the installed console script, in a subprocess."""
+    result = subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, timeout=HANG_GUARD_S)
     if check_rc is not None:
         assert result.returncode == check_rc, result.stderr + result.stdout
     return result
 
 
+def lc_bench(*args: str, check_rc: int | None = 0) -> subprocess.CompletedProcess:
+    """`lc-bench ARGS` in this process, or in a subprocess for a runner that outlives the call."""
+    if _runner(args) in OWN_PROCESS_RUNNERS:
+        return lc_bench_process(*args, check_rc=check_rc)
+    return lc_bench_in_process(*args, check_rc=check_rc)
+
+
+def lc_bench_in_process(*args: str, check_rc: int | None = 0) -> subprocess.CompletedProcess:
+    """`cli.main` with patched argv: exit code, stdout and stderr as a subprocess would give them."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with mock.patch.object(sys, "argv", ["lc-bench", *args]), redirect_stdout(stdout), redirect_stderr(stderr):
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        else:
+            raise AssertionError("cli.main() returned without sys.exit")
+    result = subprocess.CompletedProcess(["lc-bench", *args], code, stdout.getvalue(), stderr.getvalue())
+    if check_rc is not None:
+        assert result.returncode == check_rc, result.stderr + result.stdout
+    return result
+
+
+def _runner(args: tuple[str, ...]) -> str | None:
+    """The runner the command line asks for (the last --runner wins, as in the option parser)."""
+    runner = None
+    for index, arg in enumerate(args):
+        if arg == "--runner" and index + 1 < len(args):
+            runner = args[index + 1]
+        elif arg.startswith("--runner="):
+            runner = arg.partition("=")[2]
+    return runner
+
+
 def records(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
+
+
+def one_line(stderr: str) -> bool:
+    return stderr.count("\n") == 1 and "Traceback" not in stderr
+
+
+# --- the console script, in real subprocesses ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single_3"),  # the library's
+        (["--bogus"], "No such option: --bogus"),  # the option parser's
+    ],
+)
+def test_console_script_bad_input_is_one_line_exit_2(tiny_model_dir, tmp_path, args, message):
+    out = tmp_path / "results"
+    result = lc_bench_process("run", "--runner", "echo", "--model", str(tiny_model_dir), *args, "--out", str(out),
+                              check_rc=2)
+    assert result.stderr.startswith("lc-bench: error: ") and message in result.stderr and one_line(result.stderr)
+    assert not out.exists()
+
+
+def test_console_script_version_help_and_no_command():
+    assert lc_bench_process("--version").stdout == f"lc-bench {__version__}\n"
+    assert lc_bench_process("-h").stdout == lc_bench_process("--help").stdout
+    assert "Commands:" in lc_bench_process().stdout and "gate" in lc_bench_process("gate", "-h").stdout
+
+
+def test_kill_mid_run_then_resume_loses_and_duplicates_nothing(tiny_model_dir, tmp_path):
+    out = tmp_path / "results"
+    args = ["run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k,2k",
+            "--depths", "0:100:10", "--samples", "2", "--out", str(out), "--name", "r"]
+    slowly = ["--runner-opt", "delay_s=0.05"]  # a window to kill in; the delay is not part of the resume key
+    process = subprocess.Popen([str(CONSOLE_SCRIPT), *args, *slowly], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    path = out / "r" / "records.jsonl"
+    deadline = time.time() + HANG_GUARD_S
+    while time.time() < deadline and process.poll() is None:
+        if path.exists() and path.read_text().count("\n") >= 5:
+            break
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = path.read_text().count("\n")
+    assert 5 <= killed_at < 40
+    with path.open("a") as handle:  # as if the kill had landed mid-write
+        handle.write('{"key": "torn')
+    result = lc_bench(*args)
+    rows = records(out / "r")
+    keys = [r["key"] for r in rows]
+    assert len(keys) == len(set(keys)) == 40
+    assert f"{killed_at} already recorded, {40 - killed_at} generated" in result.stdout
+    assert (out / "r" / "records.torn").exists()
+
+
+# --- the same command in this process ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -32,24 +140,25 @@ def records(run_dir: Path) -> list[dict]:
         (["--tasks", "niah_singel"], "unknown task 'niah_singel'; did you mean niah_single_3"),
         (["--runner", "vlm"], "unknown runner 'vlm'"),
         (["--lengths", "4x"], "malformed length '4x'"),
-        (["--lengths", "64k"], "exceeds the context window"),
+        (["--lengths", "64k"], "exceeds the context window"),  # the tiny model's window is 32k
         (["--model", "/no/such/model"], "model path not found: /no/such/model"),
         (["--depths", "150"], "depth '150' is outside 0-100"),
         (["--runner-opt", "colour=red"], "option colour"),
+        (["--runner-opt", "colour"], "malformed --runner-opt 'colour': use NAME=VALUE"),
         (["--task-opt", "niah.haystack=/no/corpus"], "haystack '/no/corpus' not found"),
+        (["--task-opt", "haystack=noise"], "malformed --task-opt 'haystack': use TASK.PARAM=VALUE"),
         (["--samples", "0"], "--samples must be at least 1"),
+        (["--suite", "rular"], "unknown suite 'rular'"),
         (["--bogus"], "No such option: --bogus"),
         (["--runner", "vllm"], "the vllm runner needs vLLM"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny_model_dir, tmp_path, args, message):
     out = tmp_path / "results"
-    max_positions = ["--model", str(tiny_model_dir)] if "--model" not in args else []
-    if "64k" in args:
-        max_positions = ["--model", str(tiny_model_dir)]  # tiny window is 32k
-    result = lc_bench("run", "--runner", "echo", *max_positions, *args, "--out", str(out), check_rc=2)
-    assert message in result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    model = [] if "--model" in args else ["--model", str(tiny_model_dir)]
+    # in this process even for --runner vllm: the refusal comes before any engine starts
+    result = lc_bench_in_process("run", "--runner", "echo", *model, *args, "--out", str(out), check_rc=2)
+    assert message in result.stderr and one_line(result.stderr)
     assert not out.exists()
 
 
@@ -57,7 +166,7 @@ def test_unwritable_output_dir(tiny_model_dir, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = lc_bench("run", "--runner", "echo", "--model", str(tiny_model_dir), "--out", str(blocker), check_rc=2)
-    assert "not a directory" in result.stderr and result.stderr.count("\n") == 1
+    assert "not a directory" in result.stderr and one_line(result.stderr)
 
 
 def test_run_then_leaderboard(tiny_model_dir, tmp_path):
@@ -107,33 +216,6 @@ def test_same_command_resumes_without_regenerating(tiny_model_dir, tmp_path):
     assert "3 already recorded, 1 generated" in more.stdout
 
 
-def test_kill_mid_run_then_resume_loses_and_duplicates_nothing(tiny_model_dir, tmp_path):
-    out = tmp_path / "results"
-    args = [*LC_BENCH, "run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k,2k",
-            "--depths", "0:100:10", "--samples", "2", "--runner-opt", "delay_s=0.05",
-            "--out", str(out), "--name", "r"]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    path = out / "r" / "records.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if path.exists() and path.read_text().count("\n") >= 5:
-            break
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    killed_at = path.read_text().count("\n")
-    assert 5 <= killed_at < 40
-    with path.open("a") as handle:  # as if the kill had landed mid-write
-        handle.write('{"key": "torn')
-    result = subprocess.run(args, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    rows = records(out / "r")
-    keys = [r["key"] for r in rows]
-    assert len(keys) == len(set(keys)) == 40
-    assert f"{killed_at} already recorded, {40 - killed_at} generated" in result.stdout
-    assert (out / "r" / "records.torn").exists()
-
-
 def test_quick_suite_writes_leaderboard_and_heatmaps(tiny_model_dir, tmp_path):
     out = tmp_path / "results"
     result = lc_bench("run", "--suite", "quick", "--runner", "echo", "--model", str(tiny_model_dir),
@@ -171,7 +253,6 @@ def test_listing_commands():
         assert f"\n{name}: " in "\n" + tasks
     assert "    num_values: int = 1" in tasks and "    alpha: float = 2.0" in tasks
     assert "ruler: RULER (NVIDIA) 13 synthetic tasks" in lc_bench("suites").stdout
-    assert "unknown suite 'rular'" in lc_bench("run", "--suite", "rular", check_rc=2).stderr
     runners = lc_bench("runners").stdout
     for name in ["hf", "vllm", "openai", "ray", "echo", "constant"]:
         assert f"\n{name}: " in "\n" + runners

@@ -1,9 +1,9 @@
-"""`lc-bench leaderboard` over several runs: merged outputs, globs, bad input."""
+"""`lc-bench leaderboard` over several runs, in this process: merged outputs, globs, bad input."""
 
 import csv
 import json
 
-from tests.e2e.test_cli import lc_bench
+from tests.e2e.test_cli import lc_bench, one_line
 from tests.metrics.helpers import Row, scored, write_run
 
 
@@ -54,11 +54,11 @@ def test_bad_input(tmp_path):
         ([str(results / "a"), "--bootstrap", "0"], "--bootstrap must be at least 1"),
     ]:
         result = lc_bench("leaderboard", *args, check_rc=2)
-        assert message in result.stderr and result.stderr.count("\n") == 1
+        assert message in result.stderr and one_line(result.stderr)
 
 
 def test_runs_with_different_parents_need_out(tmp_path):
     a = write_run(tmp_path / "x" / "a", [Row("k", 100.0)])
     b = write_run(tmp_path / "y" / "b", [Row("j", 100.0, model="m2")])
     result = lc_bench("leaderboard", str(a), str(b), check_rc=2)
-    assert "--out" in result.stderr
+    assert "say where to write with --out" in result.stderr and one_line(result.stderr)

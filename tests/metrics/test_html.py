@@ -84,6 +84,7 @@ def chromium_path():
     return path
 
 
+@pytest.mark.browser
 def test_in_headless_chromium(runs, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     folder = tmp_path / "out"
