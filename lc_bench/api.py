@@ -24,6 +24,7 @@ from lc_bench.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from lc_bench.config import RunConfig
     from lc_bench.metrics.aggregate import AggregateOptions, Leaderboard
     from lc_bench.runloop import Progress, RunSummary
 
@@ -71,7 +72,7 @@ def leaderboard(
         from lc_bench.store import check_writable
 
         check_writable(Path(out))
-        write_outputs(board, paths, Path(out), samples_per_cell)
+        board.written = write_outputs(board, paths, Path(out), samples_per_cell)
     return board
 
 
@@ -149,13 +150,19 @@ def evaluate(
     as `lc-bench run` writes them.
     """
     from lc_bench.run_config import resolve_run_config
-    from lc_bench.runloop import run_evaluation
 
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
         model=model, tokenizer=tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, out=out,
         name=name, runner_options=runner_options, task_params=task_options,
     )
+    return run(config, progress, write_outputs)
+
+
+def run(config: RunConfig, progress: Progress | None = None, write_outputs: bool = True) -> EvalResult:
+    """`evaluate` for a config already resolved (`run_config.resolve_run_config`): what the CLI calls."""
+    from lc_bench.runloop import run_evaluation
+
     summary = run_evaluation(config, progress=progress)
     board = leaderboard([summary.run_dir], out=summary.run_dir if write_outputs else None)
     return EvalResult(run_dir=summary.run_dir, summary=summary, leaderboard=board)

@@ -116,10 +116,10 @@ def run_command(
     name: Annotated[str | None, typer.Option(help="run folder name (default MODEL__RUNNER)")] = None,
 ) -> None:
     """Evaluate a model; rerunning the same command resumes where it stopped."""
+    from lc_bench import api
     from lc_bench.progress import RichRunProgress
     from lc_bench.run_config import resolve_run_config
-    from lc_bench.run_folders import write_leaderboard
-    from lc_bench.runloop import run_evaluation
+    from lc_bench.run_folders import leaderboard_text
 
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
@@ -127,8 +127,12 @@ def run_command(
         haystack=haystack, model=model, tokenizer=tokenizer,
         max_new_tokens=max_new_tokens, temperature=temperature, out=out, name=name,
     )
-    summary = run_evaluation(config, progress=RichRunProgress())
-    typer.echo(write_leaderboard([summary.run_dir], summary.run_dir))
+    result = api.run(config, progress=RichRunProgress())
+    summary = result.summary
+    if summary.foreign_lines:
+        typer.echo(f"lc-bench: warning: {summary.foreign_lines} lines of {summary.run_dir}/records.jsonl or "
+                   "stages.jsonl are not records; they were skipped and their samples generated again", err=True)
+    typer.echo(leaderboard_text(result.leaderboard, summary.run_dir))
     typer.echo(
         f"{summary.total} samples: {summary.skipped} already recorded, {summary.generated} generated, "
         f"{summary.errors} errors, {summary.wall_s:.1f} s -> {summary.run_dir}"
@@ -251,6 +255,9 @@ def _click_exceptions() -> tuple[type[BaseException], type[BaseException]]:
     return exceptions.UsageError, exceptions.ClickException
 
 
+INTERRUPTED = 130  # the shell's code for SIGINT
+
+
 def main() -> None:
     """Console entry point: maps UsageError to one line and exit code 2."""
     quiet_libraries()
@@ -267,8 +274,9 @@ def main() -> None:
         typer.echo(f"lc-bench: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
+        code = INTERRUPTED
+    if code == INTERRUPTED:  # typer turns Ctrl-C into this exit code before it reaches us
         typer.echo("lc-bench: interrupted; rerun the same command to resume", err=True)
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 

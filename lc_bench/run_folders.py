@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lc_bench.api import build
 from lc_bench.errors import UsageError
-from lc_bench.metrics.aggregate import AggregateOptions
+from lc_bench.metrics.aggregate import AggregateOptions, Leaderboard
 from lc_bench.metrics.html import DEFAULT_SAMPLES_PER_CELL
 from lc_bench.metrics.leaderboard import leaderboard_markdown
 from lc_bench.metrics.outputs import OUTPUT_NAMES, PLOTS_DIR, write_outputs
@@ -66,6 +66,11 @@ def write_leaderboard(
     prints (`lc_bench.leaderboard` is the same without the printing).
     """
     board = build(run_dirs, options)
-    written = write_outputs(board, run_dirs, target_dir, samples_per_cell)
-    html = next(path for path in written if path.suffix == ".html")
-    return leaderboard_markdown(board) + f"\nwrote {len(written)} files to {target_dir} (open {html})\n"
+    board.written = write_outputs(board, run_dirs, target_dir, samples_per_cell)
+    return leaderboard_text(board, target_dir)
+
+
+def leaderboard_text(board: Leaderboard, target_dir: Path) -> str:
+    """The markdown, then where the files went (and any lines skipped as unreadable)."""
+    html = next(path for path in board.written if path.suffix == ".html")
+    return leaderboard_markdown(board) + f"\nwrote {len(board.written)} files to {target_dir} (open {html})\n"

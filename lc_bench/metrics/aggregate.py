@@ -86,6 +86,8 @@ class Leaderboard:
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
     # scores by requested output length, with the declared columns (metrics/generation.py)
     generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*OUTPUT_KEYS, "n", "score"]))
+    # the output files last written for this board (outputs.write_outputs), for the caller to name
+    written: list[Path] = field(default_factory=list)
     # run folder -> record lines skipped as unreadable (corrupt JSON, foreign or type-corrupt lines)
     unreadable_lines: dict[str, int] = field(default_factory=dict)
     # per row label: the model, run folders, settings ids and invocations it pools
