@@ -9,7 +9,7 @@ Random baseline: 1 / number of candidates, stored per sample and shown beside ev
 `data=stackselect_1k.json` reads Ada-LEval's published pre-built files instead: their answers in
 their order, at the file's length (`1k` -> 1024), for comparison with the paper's tables.
 
-Extraction (lc_bench/metrics/adaleval.py): strict by default ("Answer: A4"; several options named
+Extraction (lc_bench/scoring/adaleval.py): strict by default ("Answer: A4"; several options named
 is wrong); `extraction=compat` is the published highest-index rule, which inflates scores.
 """
 

@@ -10,7 +10,7 @@ each requested length (input + output <= target, RULER's rule) by one of three p
 * `none`: skip records that do not fit, and say how many were skipped at each length.
 
 The recorded sample keeps `truncated`, the dataset's `length` field and its LongBench-E bucket.
-Scores are LongBench's (metrics/longbench.py), x100 per sample, so a mean is eval.py's score.
+Scores are LongBench's (scoring/longbench.py), x100 per sample, so a mean is eval.py's score.
 """
 
 from __future__ import annotations

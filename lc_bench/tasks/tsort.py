@@ -11,7 +11,7 @@ tasks do. The text just before and after the window is shown as hints, as in the
 placed at the file's length (`8k` -> 8192), whatever --lengths says.
 
 Scores: exact order (published; random 1/N!), Kendall tau and the share of parts in the right
-place (partial ability), valid; extraction in lc_bench/metrics/adaleval.py.
+place (partial ability), valid; extraction in lc_bench/scoring/adaleval.py.
 """
 
 from __future__ import annotations
