@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lc_bench.config import RunConfig
+    from lc_bench.judge import JudgeSummary
     from lc_bench.metrics.aggregate import AggregateOptions, Leaderboard
     from lc_bench.runloop import Progress, RunSummary
 
@@ -166,3 +167,33 @@ def run(config: RunConfig, progress: Progress | None = None, write_outputs: bool
     summary = run_evaluation(config, progress=progress)
     board = leaderboard([summary.run_dir], out=summary.run_dir if write_outputs else None)
     return EvalResult(run_dir=summary.run_dir, summary=summary, leaderboard=board)
+
+
+def judge(
+    run_dir: str | Path,
+    runner: str,
+    *,
+    model: str | None = None,
+    tokenizer: str | None = None,
+    runner_options: Mapping[str, Any] | None = None,
+    tasks: Sequence[str] | None = None,
+) -> JudgeSummary:
+    """Grade a run's outputs with a judge model (`lc-bench judge`): every task of the run that
+    declares a judge plan, or `tasks`. The judge is any runner; its model resolves as for `evaluate`
+    (`tokenizer` for API models). Judged records are appended (the latest wins); rerunning resumes."""
+    from lc_bench.judge import judge_run
+    from lc_bench.models import resolve_model, resolve_served_model
+    from lc_bench.registry import RUNNERS
+    from lc_bench.runners.base import RunnerContext, parse_options
+    from lc_bench.store import read_manifest
+    from lc_bench.tokenizers import resolve_tokenizer
+
+    read_manifest(Path(run_dir))  # a clear error for a folder that is not a run
+    runner_class = RUNNERS.get(runner)
+    options = parse_options(runner_class, dict(runner_options or {}))
+    ref = resolve_model(model) if tokenizer is None else resolve_served_model(model)
+    judge_runner = runner_class(RunnerContext(model=ref, tokenizer=resolve_tokenizer(tokenizer, ref)), options)
+    try:
+        return judge_run(Path(run_dir), judge_runner, ref.name, None if tasks is None else tuple(tasks))
+    finally:
+        judge_runner.close()

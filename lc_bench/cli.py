@@ -211,26 +211,13 @@ def judge_command(
     ] = None,
 ) -> None:
     """Grade a run's outputs with a judge model (tasks that declare one: longwrite quality, longgen checks)."""
-    from lc_bench.judge import judge_run
-    from lc_bench.models import resolve_model, resolve_served_model
-    from lc_bench.registry import RUNNERS
+    from lc_bench import api
     from lc_bench.run_config import parse_key_values
     from lc_bench.run_folders import write_leaderboard
-    from lc_bench.runners.base import RunnerContext, parse_options
-    from lc_bench.store import MANIFEST
-    from lc_bench.tokenizers import resolve_tokenizer
 
-    if not (run_dir / MANIFEST).exists():
-        raise UsageError(f"{run_dir} is not a run folder (no {MANIFEST})")
-    runner_class = RUNNERS.get(runner)
-    options = parse_options(runner_class, parse_key_values(runner_opt, "--runner-opt"))
-    ref = resolve_model(model) if tokenizer is None else resolve_served_model(model)
-    judge = runner_class(RunnerContext(model=ref, tokenizer=resolve_tokenizer(tokenizer, ref)), options)
     chosen = None if tasks is None else tuple(t.strip() for t in tasks.split(",") if t.strip())
-    try:
-        summary = judge_run(run_dir, judge, ref.name, chosen)
-    finally:
-        judge.close()
+    summary = api.judge(run_dir, runner, model=model, tokenizer=tokenizer,
+                        runner_options=parse_key_values(runner_opt, "--runner-opt"), tasks=chosen)
     typer.echo(f"judged {summary.judged} samples, {summary.failures} verdicts did not parse, "
                f"{summary.skipped} already judged -> {run_dir}")
     typer.echo(write_leaderboard([run_dir], run_dir))
