@@ -4,11 +4,16 @@ TSort: the reply should end "Answer: [4, 1, 3, 2]" (part 4 comes first). Strict 
 the bracketed list after "Answer:", and only when exactly one distinct permutation of 1..N is given
 there; otherwise the one permutation written as a list of N numbers (commas, spaces or arrows
 between them) anywhere in the reply;
-otherwise the reply is invalid. Compat is Ada-LEval's `TextSort.evaluate`: `json.loads` of all the
-text after the first "Answer:", else the unique permutation of the digits 1..N that is a character
-subsequence of the reply, else [0]*N; and its comparison walks `zip(answer, prediction)`, so a
-prediction shorter than the answer is judged only on its prefix (a one-element list that starts
-right scores 100: a published quirk kept for comparison, never the default).
+otherwise the reply is invalid. Compat is Ada-LEval's `TextSort.evaluate`: `json.loads` of the
+text after the first "Answer:" (up to a second one), whatever JSON value it is, else (any error,
+a RecursionError too) the unique permutation of the digits 1..N that is a character subsequence of
+that text, else [0]*N; and its comparison walks `zip(answer, prediction)`, so a prediction shorter
+than the answer is judged only on its prefix (a one-element list that starts right scores 100; so
+do `[]`, `""` and `{}`, and a JSON string or object is compared by its characters or keys, which
+never equal an int): published quirks kept for comparison, never the default. One deliberate
+difference: a JSON number, true/false or null is not iterable and makes the original's whole
+evaluation raise TypeError; compat scores that reply as [0]*N (0). Compat's `exact` is the
+published number; its kendall_tau, positions and valid count only a full permutation of ints.
 
 BestAnswer: the reply should be "Answer: A4". Strict extraction takes the designation right after
 "Answer:" (several different ones, or "A4 or A7", is no answer); failing that, a reply that
@@ -63,14 +68,19 @@ def extract_order(reply: str, n: int) -> tuple[int, ...] | None:
     return runs.pop() if len(runs) == 1 else None
 
 
-def extract_order_compat(reply: str, n: int) -> list | None:
-    """Ada-LEval's TextSort extraction (see the module docstring); None stands for [0]*N."""
+def extract_order_compat(reply: str, n: int) -> list | str | dict | None:
+    """Ada-LEval's TextSort extraction (see the module docstring); None stands for [0]*N.
+
+    A parsed list, string or object is returned as parsed, as the original keeps it (its zip
+    compares elements, characters or keys); a number, true/false or null, on which the original's
+    evaluation raises, is None."""
     text = reply.split("Answer:")[1].strip() if "Answer:" in reply else reply
     try:
         parsed = json.loads(text)
-        return parsed if isinstance(parsed, list) else None  # a non-list would crash the original
-    except json.JSONDecodeError:
+    except Exception:  # noqa: BLE001 - the original's bare except (JSONDecodeError, RecursionError)
         pass
+    else:
+        return parsed if isinstance(parsed, list | str | dict) else None
     if n > 9:
         return None  # the published fallback works on single digits
     matches = [p for p in itertools.permutations(range(1, n + 1)) if _is_subsequence("".join(map(str, p)), text)]

@@ -7,6 +7,10 @@ it is reproduced. `strict` differs only where the original is clearly accidental
 - code similarity: the original's fuzzywuzzy ran without python-Levenshtein, i.e. difflib's
   SequenceMatcher ratio rounded to a whole percent; strict uses rapidfuzz's (Levenshtein-family)
   ratio unrounded.
+- classification without a label set (`all_classes` missing or None): the original fails
+  (KeyError / TypeError), and so does compat, with a ValueError that says so; strict scores 0.
+  LongBench's data gives every trec and lsht record its `all_classes`, and the task passes the
+  record's own list, so a real run never meets this; it is a data or calling error.
 
 Per-sample scores are in [0, 1]; a dataset score is round(100 * mean, 2), as eval.py writes it.
 """
@@ -101,14 +105,26 @@ def rouge_zh_score(prediction: str, reference: str, **_: object) -> float:
 
 
 def classification_score(
-    prediction: str, reference: str, all_classes: Sequence[str] = (), mode: Mode = "compat", **_: object
+    prediction: str, reference: str, all_classes: Sequence[str] | None = None, mode: Mode = "compat",
+    **_: object,
 ) -> float:
     """1/len(matches) when the reference class is among the classes named in the prediction.
 
     Matches that are substrings of the reference (but not it) are dropped first. compat drops them
     the way the original does, removing from the list it iterates over: the match right after a
     removed one is never examined (LongBench's order-dependent quirk).
+
+    Without `all_classes` (None) compat raises ValueError, as the original raises (KeyError when the
+    keyword is missing, TypeError when it is None); strict scores 0. An empty list scores 0 in both,
+    as in the original.
     """
+    if all_classes is None:
+        if mode == "compat":
+            raise ValueError(
+                "classification_score needs all_classes, the dataset's label set (a trec or lsht "
+                "record's `all_classes` field); LongBench's metrics.py fails without it too"
+            )
+        all_classes = ()
     matches = [name for name in all_classes if name in prediction]
     if mode == "compat":
         index = 0
@@ -185,7 +201,7 @@ def score_sample(
         prediction = prediction.lstrip("\n").split("\n")[0]
     best = 0.0
     for answer in answers:
-        best = max(best, metric(prediction, answer, all_classes=all_classes or (), mode=mode))
+        best = max(best, metric(prediction, answer, all_classes=all_classes, mode=mode))
     return best
 
 

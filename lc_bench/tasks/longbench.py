@@ -29,7 +29,7 @@ from lc_bench.errors import UsageError
 from lc_bench.lengths import input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
-from lc_bench.scoring.longbench import DATASET_METRICS, length_bucket, score_sample
+from lc_bench.scoring.longbench import DATASET_METRICS, classification_score, length_bucket, score_sample
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import (
     TEXT,
@@ -81,6 +81,9 @@ def _check(rows: list[tuple[str, dict[str, Any]]], where: str) -> list[dict[str,
         problem = layout_problem(row, LAYOUT)
         if problem:
             raise UsageError(f"{location}: {problem} (LongBench's field layout)")
+        if DATASET_METRICS.get(row["dataset"]) is classification_score and row.get("all_classes") is None:
+            raise UsageError(f"{location}: a {row['dataset']} record needs all_classes, its label set (LongBench's "
+                             "classification score cannot score without it)")
     return [row for _, row in rows]
 
 
