@@ -4,8 +4,9 @@ One generic task (`niah`) and RULER's eight presets. Wording follows RULER's tem
 its singular rewrite when one value is asked for. With a depth grid, the first needle of the first
 queried key sits at the grid depth and every other needle at a distinct random depth from RULER's
 40-point grid; with `--depths random` all needles take random grid depths, as in RULER.
-Essay and noise haystacks are cut in token space (exact lengths); the distractor-needle haystack
-is built line by line (one line of granularity), as RULER does.
+Essay haystacks are cut in token space (exact lengths). The noise and distractor-needle haystacks
+are built line by line, as RULER does: whole noise sentences (or distractor needles), one per line,
+with each needle on a line of its own; they fit the budget to within one line.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.fitting import fit_to_budget
-from lc_bench.tasks.haystack import TokenHaystack, load_corpus, noise_text, tokenize_haystack
+from lc_bench.tasks.haystack import NOISE_SENTENCES, TokenHaystack, load_corpus, tokenize_haystack
 from lc_bench.tasks.words import GENERATORS
 
 TEMPLATE = (
@@ -32,7 +33,7 @@ TEMPLATE = (
     "I will quiz you about the {kind} afterwards.\n{context}\n"
     "What are all the special magic {kind} for {query} mentioned in the provided text?"
 )
-ANSWER_PREFIX = "The special magic {kind} for {query} mentioned in the provided text are"
+ANSWER_PREFIX = " The special magic {kind} for {query} mentioned in the provided text are"
 NEEDLE = "One of the special magic {kind} for {key} is: {value}."
 RULER_DEPTHS = tuple(sorted({round(100 * i / 39) for i in range(40)}))
 
@@ -95,9 +96,10 @@ class Niah(TaskBase):
         return samples
 
     def _token_haystack(self, context: BuildContext) -> TokenHaystack | None:
-        if self.params.haystack == "needles":
+        """The token-space haystack; None for the line-based ones (noise, needles)."""
+        if self.params.haystack in ("noise", "needles"):
             return None
-        text = noise_text() if self.params.haystack == "noise" else load_corpus(self.params.haystack)
+        text = load_corpus(self.params.haystack)
         return tokenize_haystack(context.tokenizer, text, max(context.lengths), self.params.repeat_haystack)
 
     def _needles(self, rng: random.Random) -> tuple[list[str], list[str], str, list[str]]:
@@ -147,9 +149,14 @@ class Niah(TaskBase):
             return (ChatMessage(role="user", content=template.format(kind=kind, query=query, context=hay)),)
 
         if haystack is not None:
-            joiner = "\n" if self.params.haystack == "noise" else " "
-            context_text = _token_context(tokenizer.decode, haystack, needles, needle_depths, joiner)
+            context_text = _token_context(tokenizer.decode, haystack, needles, needle_depths)
             max_units, unit_tokens = len(haystack.ids), 1.0
+        elif self.params.haystack == "noise":
+            # RULER: `[noise] * n`, needles inserted as lines of their own, joined by newlines; a noise
+            # line is never shorter than ~15 tokens
+            lines = [NOISE_SENTENCES] * (budget // 10 + 16)
+            context_text = _line_context(lines, needles, needle_depths)
+            max_units, unit_tokens = len(lines), 22.0
         else:
             lines = _distractor_lines(rng, self.params, keys, budget)
             context_text = _line_context(lines, needles, needle_depths)
@@ -201,7 +208,6 @@ def _token_context(
     haystack: TokenHaystack,
     needles: list[str],
     depths: list[float],
-    joiner: str,
 ) -> Callable[[int], str]:
     """A function n -> haystack of n tokens with each needle at the sentence start nearest its depth."""
 
@@ -218,7 +224,7 @@ def _token_context(
         tail = decode(haystack.ids[last:n]).strip()
         if tail:
             parts.append(tail)
-        return joiner.join(parts)
+        return " ".join(parts)
 
     return render
 

@@ -34,7 +34,7 @@ QA_TEMPLATE = (
     "Answer the question based on the given documents. Only give me the answer and do not output any other words."
     "\n\nQuestion: {query}"
 )
-QA_PREFIX = "Answer:"
+QA_PREFIX = " Answer:"
 DOCUMENT = "Document {i}:\n{document}"
 
 

@@ -1,7 +1,8 @@
 """RULER's non-retrieval synthetic tasks: variable tracking, common and frequent words extraction.
 
-Prompts and answer prefixes follow RULER's templates; sizes are fitted to the token budget by
-the number of units (noise lines, list entries, coded words), so lengths land within one unit.
+Prompts, answer prefixes (with their leading space) and one-shot examples are RULER's, character
+for character; sizes are fitted to the token budget by the number of units (noise lines, list
+entries, coded words), so lengths land within one unit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
@@ -22,27 +24,28 @@ from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import NOISE_SENTENCES
 from lc_bench.tasks.words import common_vocabulary, random_letters
+from lc_bench.tokenizers import ModelTokenizer
 
 VT_TEMPLATE = (
     "Memorize and track the chain(s) of variable assignment hidden in the following text.\n\n{context}\n"
     "Question: Find all variables that are assigned the value {query} in the text above."
 )
 VT_PREFIX = (
-    "Answer: According to the chain(s) of variable assignment in the text above, {num_v} variables "
-    "are assigned the value {query}, they are:"
+    " Answer: According to the chain(s) of variable assignment in the text above, {num_v} variables "
+    "are assigned the value {query}, they are: "
 )
 CWE_TEMPLATE = (
     "Below is a numbered list of words. In these words, some appear more often than others. "
     "Memorize the ones that appear most often.\n{context}\n"
     "Question: What are the 10 most common words in the above list?"
 )
-CWE_PREFIX = "Answer: The top 10 words that appear most often in the list are:"
+CWE_PREFIX = " Answer: The top 10 words that appear most often in the list are:"
 FWE_TEMPLATE = (
     "Read the following coded text and track the frequency of each coded word. Find the three most frequently "
     "appeared coded words. {context}\nQuestion: Do not provide any explanation. Please ignore the dots '....'. "
     "What are the three most frequently appeared words in the above coded text?"
 )
-FWE_PREFIX = "Answer: According to the coded text above, the three most frequently appeared words are:"
+FWE_PREFIX = " Answer: According to the coded text above, the three most frequently appeared words are:"
 
 
 class UnitTask(TaskBase):
@@ -66,8 +69,8 @@ class UnitTask(TaskBase):
             budget = input_budget(length, max_new)
             for index in range(context.samples_per_cell):
                 seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}"
-                make, max_units = self.generator(seed, length, budget)
                 tokenizer = context.tokenizer
+                make, max_units = self.generator(seed, length, budget, tokenizer)
 
                 def render(n: int, make: Callable = make, tokenizer: Any = tokenizer) -> str:
                     content, prefix, _ = make(n)
@@ -96,7 +99,9 @@ class UnitTask(TaskBase):
                 )
         return samples
 
-    def generator(self, seed: str, length: int, budget: int) -> tuple[Callable[[int], tuple[str, str, list[str]]], int]:
+    def generator(
+        self, seed: str, length: int, budget: int, tokenizer: ModelTokenizer
+    ) -> tuple[Callable[[int], tuple[str, str, list[str]]], int]:
         """(n -> (user content, answer prefix, answers), the largest sensible n)."""
         raise NotImplementedError
 
@@ -113,10 +118,16 @@ class VariableTrackingParams(TaskParams):
     one_shot: bool = Field(True, description="prepend a solved small example, as RULER does")
 
 
+VT_EXAMPLE_TOKENS = 500  # RULER builds its one-shot example with max_seq_length=500 ...
+VT_EXAMPLE_MIN_LINES = 5  # ... searching noise-line counts upwards of 5
+
+
 def _chains(
     rng: random.Random, num_chains: int, num_hops: int, name_len: int
 ) -> tuple[list[list[str]], list[list[str]], list[str]]:
-    """(chain lines, variable names per chain, value per chain)."""
+    """(chain lines, variable names per chain, value per chain). As in RULER, values are
+    10000-99998 (numpy's randint excludes its upper bound) and every `VAR X = VAR Y ` line ends
+    with a space (kept in the noise haystack, where RULER's `". \n"` clean-up never matches)."""
     names: list[str] = []
     while len(names) < num_chains * (num_hops + 1):
         name = random_letters(rng, name_len, string.ascii_uppercase)
@@ -125,9 +136,9 @@ def _chains(
     chains, variables, values = [], [], []
     for c in range(num_chains):
         chain_names = names[c * (num_hops + 1) : (c + 1) * (num_hops + 1)]
-        value = str(rng.randint(10000, 99999))
+        value = str(rng.randrange(10000, 99999))
         lines = [f"VAR {chain_names[0]} = {value}"]
-        lines += [f"VAR {b} = VAR {a}" for a, b in zip(chain_names, chain_names[1:], strict=False)]
+        lines += [f"VAR {b} = VAR {a} " for a, b in zip(chain_names, chain_names[1:], strict=False)]
         chains.append(lines)
         variables.append(chain_names)
         values.append(value)
@@ -135,15 +146,40 @@ def _chains(
 
 
 def _noise_with_chains(rng: random.Random, chains: list[list[str]], noise_lines: int) -> str:
-    """Chain lines at random positions among noise lines, each chain in order (RULER's layout)."""
-    flat = [line for chain in chains for line in chain]
-    total = noise_lines + len(flat)
-    slots = sorted(rng.sample(range(total), len(flat)))
-    # keep every chain in order: assign slots chain by chain
-    out = [NOISE_SENTENCES] * total
-    for slot, line in zip(slots, flat, strict=True):
-        out[slot] = line
-    return "\n".join(out)
+    """RULER's layout: `noise_lines` noise lines; each chain in turn is inserted in order at random
+    positions among the lines so far (so chains interleave), joined by newlines."""
+    sentences = [NOISE_SENTENCES] * noise_lines
+    for chain in chains:
+        positions = sorted(rng.sample(range(max(len(sentences), len(chain))), len(chain)))
+        for offset, (position, line) in enumerate(zip(positions, chain, strict=True)):
+            sentences.insert(position + offset, line)
+    return "\n".join(sentences)
+
+
+def _vt_example(
+    rng: random.Random, seed: str, params: VariableTrackingParams, tokenizer: ModelTokenizer
+) -> str:
+    """RULER's one-shot example: 3-letter names, at most 10 hops, as many noise lines (at least 5)
+    as keep the example's question and answer prefix within 500 tokens, then the answer after a
+    second space and a newline: "... they are:  ABC DEF GHI\n"."""
+    hops = min(params.num_hops, 10)
+    chains, variables, values = _chains(rng, params.num_chains, hops, 3)
+
+    def text(n: int) -> str:
+        context = _noise_with_chains(random.Random(f"{seed}|example|{n}"), chains, n)
+        return VT_TEMPLATE.format(context=context, query=values[0]) + VT_PREFIX.format(
+            num_v=hops + 1, query=values[0]
+        )
+
+    try:
+        fitted = fit_to_budget(
+            text, lambda t: (tokenizer.encode(t), []), VT_EXAMPLE_TOKENS, max_units=VT_EXAMPLE_TOKENS // 5,
+            unit_tokens=22.0,
+        )
+        lines = max(VT_EXAMPLE_MIN_LINES, fitted.units)
+    except UsageError:  # a tokenizer that spends 500 tokens on the bare example: RULER's floor
+        lines = VT_EXAMPLE_MIN_LINES
+    return text(lines) + " " + " ".join(variables[0]) + "\n"
 
 
 @TASKS.register("vt")
@@ -156,18 +192,12 @@ class VariableTracking(UnitTask):
     default_max_new_tokens: ClassVar[int] = 30
     unit_tokens: ClassVar[float] = 25.0
 
-    def generator(self, seed: str, length: int, budget: int):  # noqa: ANN201
+    def generator(self, seed: str, length: int, budget: int, tokenizer: ModelTokenizer):  # noqa: ANN201
         params: VariableTrackingParams = self.params  # type: ignore[assignment]
         base = random.Random(seed)
         chains, variables, values = _chains(base, params.num_chains, params.num_hops, 5)
-        example = ""
-        if params.one_shot:
-            ex_chains, ex_vars, ex_values = _chains(base, params.num_chains, min(params.num_hops, 10), 3)
-            ex_context = _noise_with_chains(random.Random(seed + "|example"), ex_chains, 5)
-            example = (
-                VT_TEMPLATE.format(context=ex_context, query=ex_values[0]) + "\n"
-                + VT_PREFIX.format(num_v=len(ex_vars[0]), query=ex_values[0]) + " " + " ".join(ex_vars[0]) + "\n\n"
-            )
+        # RULER inserts the example, then a newline, before the question's template
+        example = _vt_example(base, seed, params, tokenizer) + "\n" if params.one_shot else ""
         prefix = VT_PREFIX.format(num_v=len(variables[0]), query=values[0])
 
         def make(n: int) -> tuple[str, str, list[str]]:
@@ -215,7 +245,7 @@ class CommonWords(UnitTask):
     default_max_new_tokens: ClassVar[int] = 120
     unit_tokens: ClassVar[float] = 12.0
 
-    def generator(self, seed: str, length: int, budget: int):  # noqa: ANN201
+    def generator(self, seed: str, length: int, budget: int, tokenizer: ModelTokenizer):  # noqa: ANN201
         params: CommonWordsParams = self.params  # type: ignore[assignment]
         short = length < 4096
         freq_c, freq_u = (6, 1) if short else (params.freq_common, params.freq_uncommon)
@@ -232,7 +262,8 @@ class CommonWords(UnitTask):
         example = ""
         if params.one_shot:
             ex_context, ex_answer = listing(pool[-ex_size:], ex_c, ex_u, random.Random(seed + "|example"))
-            example = CWE_TEMPLATE.format(context=ex_context) + "\n" + CWE_PREFIX + " " + _numbered(ex_answer) + "\n"
+            # RULER: the example's template and answer prefix, a space, the answer; then a newline
+            example = CWE_TEMPLATE.format(context=ex_context) + CWE_PREFIX + " " + _numbered(ex_answer) + "\n"
 
         def make(n: int) -> tuple[str, str, list[str]]:
             context, answer = listing(pool[: max(n, params.num_common)], freq_c, freq_u, random.Random(f"{seed}|{n}"))
@@ -247,7 +278,7 @@ class CommonWords(UnitTask):
 class FrequentWordsParams(TaskParams):
     alpha: float = Field(2.0, gt=1.0, description="zeta distribution exponent")
     word_length: int = Field(6, ge=3, le=12)
-    vocab_per_tokens: int = Field(50, ge=1, description="vocabulary size = target length // this")
+    vocab_per_tokens: int = Field(50, ge=1, description="vocabulary size = input budget // this (RULER)")
 
 
 def _zeta(alpha: float, terms: int = 100000) -> float:
@@ -264,16 +295,16 @@ class FrequentWords(UnitTask):
     default_max_new_tokens: ClassVar[int] = 50
     unit_tokens: ClassVar[float] = 2.5
 
-    def generator(self, seed: str, length: int, budget: int):  # noqa: ANN201
+    def generator(self, seed: str, length: int, budget: int, tokenizer: ModelTokenizer):  # noqa: ANN201
         params: FrequentWordsParams = self.params  # type: ignore[assignment]
         rng = random.Random(seed)
-        size = max(10, length // params.vocab_per_tokens)
+        size = max(10, budget // params.vocab_per_tokens)  # RULER: (max_seq_length - tokens_to_generate) // 50
         vocab: list[str] = []
         while len(vocab) < size:
             word = random_letters(rng, params.word_length)
             if word not in vocab:
                 vocab.append(word)
-        vocab[0] = "...."  # the top rank is noise the prompt says to ignore; answers are ranks 2-4
+        vocab[0] = "..."  # RULER's noise word (its prompt says "ignore the dots '....'"); answers are ranks 2-4
         norm = _zeta(params.alpha)
 
         def make(n: int) -> tuple[str, str, list[str]]:

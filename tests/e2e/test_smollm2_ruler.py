@@ -14,7 +14,11 @@ from tests.e2e.test_cli import lc_bench
 
 pytestmark = pytest.mark.integration
 ALL_LENGTHS = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
-SLACK = {"niah_multikey_2": 40, "niah_multikey_3": 80, "vt": 40, "cwe": 40, "fwe": 16, "qa_1": 600, "qa_2": 600}
+# noise haystacks are fitted by whole 25-token lines, as RULER fits them
+SLACK = {
+    "niah_single_1": 40, "niah_multikey_2": 40, "niah_multikey_3": 80, "vt": 40, "cwe": 40, "fwe": 16, "qa_1": 600,
+    "qa_2": 600,
+}
 
 
 @pytest.mark.parametrize(

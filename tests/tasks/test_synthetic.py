@@ -34,7 +34,7 @@ def test_variable_tracking_chain_resolves_to_the_value(tiny_tokenizer):
 
     assert len(sample.references) == 5
     assert all(resolve(name) == value for name in sample.references)
-    assert sample.answer_prefix.endswith(f"5 variables are assigned the value {value}, they are:")
+    assert sample.answer_prefix.endswith(f"5 variables are assigned the value {value}, they are: ")
     assert "The grass is green." in question
     assert sample.messages[0].content.count("Memorize and track") == 2  # one-shot example first
 
@@ -54,7 +54,7 @@ def test_frequent_words_answer_is_ranks_two_to_four(tiny_tokenizer):
     sample = build(tiny_tokenizer, "fwe", lengths=(4096,))[0]
     text = sample.messages[0].content.split("coded words. ")[1].split("\nQuestion:")[0]
     ranked = [word for word, _ in Counter(text.split()).most_common(4)]
-    assert ranked[0] == "...." and ranked[1:] == list(sample.references)
+    assert ranked[0] == "..." and ranked[1:] == list(sample.references)
 
 
 def test_same_seed_same_samples(tiny_tokenizer):
