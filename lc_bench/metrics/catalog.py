@@ -66,6 +66,13 @@ class Catalog:
         """Task -> its secondary score columns."""
         return {task: axes.secondary for task, axes in self._ordered() if axes.secondary}
 
+    def secondary_groups(self) -> list[tuple[tuple, list[str]]]:
+        """(columns, the tasks declaring exactly them): one secondary table each."""
+        groups: dict[tuple, list[str]] = {}
+        for task, columns in self.secondary().items():
+            groups.setdefault(columns, []).append(task)
+        return list(groups.items())
+
 
 def manifest_tasks(invocation_configs: Iterable[dict]) -> set[str]:
     return {str(task) for config in invocation_configs for task in (config or {}).get("tasks", ())}

@@ -20,7 +20,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from lc_bench.axes import LabelAxis, ScoreColumn
+from lc_bench.axes import LabelAxis
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
@@ -123,11 +123,8 @@ def _generation_views(board: Leaderboard) -> list[dict[str, Any]]:
 
 
 def _secondary_views(board: Leaderboard) -> list[dict[str, Any]]:
-    groups: dict[tuple[ScoreColumn, ...], list[str]] = {}
-    for task, columns in board.catalog.secondary().items():
-        groups.setdefault(columns, []).append(task)
     views = []
-    for columns, tasks in groups.items():
+    for columns, tasks in board.catalog.secondary_groups():
         rows = board.secondary[board.secondary["task"].isin(tasks)]
         if not rows.empty:
             views.append({"headers": check_headers(columns), "rows": [

@@ -129,11 +129,8 @@ def _output_sections(board: Leaderboard) -> list[str]:
 
 
 def _secondary_sections(board: Leaderboard) -> list[str]:
-    groups: dict[tuple[ScoreColumn, ...], list[str]] = {}
-    for task, columns in board.catalog.secondary().items():
-        groups.setdefault(columns, []).append(task)
     parts = []
-    for columns, tasks in groups.items():
+    for columns, tasks in board.catalog.secondary_groups():
         rows = board.secondary[board.secondary["task"].isin(tasks)]
         if rows.empty:
             continue
