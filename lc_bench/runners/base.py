@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lc_bench.errors import UsageError
 from lc_bench.models import ModelRef
+from lc_bench.runners.secrets import is_secret_option, mask_secret_fields
 from lc_bench.schema import Completion, GenerationError, Request
 from lc_bench.tokenizers import ModelTokenizer
-
-SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
 
 
 class RunnerOptions(BaseModel):
@@ -89,11 +88,13 @@ def parse_options(runner_class: type, options: dict[str, Any]) -> RunnerOptions:
 
 
 def public_options(options: RunnerOptions) -> dict[str, Any]:
-    """Options safe to write to disk: anything named like a secret is left out."""
+    """Options safe to write to disk (the manifest, resume identities): a top-level option named
+    like a secret is left out, and a secret-named field inside a nested option (extra_body's
+    `api_key`, a `headers` dict's `Authorization`) is masked, at any depth."""
     return {
-        name: value
+        name: mask_secret_fields(value)
         for name, value in options.model_dump(mode="json").items()
-        if not any(word in name.lower() for word in SECRET_WORDS) or name.lower().endswith("_env")
+        if not is_secret_option(name)
     }
 
 

@@ -1,31 +1,65 @@
 """An OpenAI-compatible server on loopback that misbehaves on purpose, written for the tests.
 
 It answers /v1/chat/completions and /v1/completions by echoing the prompt (so needle tasks score
-100) prefixed with the fault mode it chose for that prompt, e.g. "[429] ...". Modes are assigned
-round robin to prompts in the order they first arrive, so every mode is exercised once there are
-as many prompts as modes:
+100) prefixed with the fault mode it chose for that prompt, e.g. "[429] ...". A prompt containing
+a marker `[[mode:NAME]]` gets that mode; the others are assigned modes round robin in the order
+they first arrive, so every mode is exercised once there are as many prompts as modes:
 
-  ok          answer at once
-  429         first attempt: 429 with Retry-After: 1
+  ok          answer at once (after `delay_s`)
+  429         first attempt: 429 with Retry-After: `retry_after` (1)
   500x2       first two attempts: 500
   timeout     first attempt: answer after `slow_s` (longer than the client's timeout)
   malformed   first attempt: 200 with a body that is not JSON
   reset       first attempt: close the connection without a response
   context     always: 400 "maximum context length" (must not be retried)
   always500   always: 500 (the client must give up after its attempts)
+  badhttp     first attempt: a response that is not HTTP (a bad Content-Length)
+
+Malformed 200s, on every attempt (each must end as one error record for its own sample):
+
+  notutf8 notjson notobject nochoices emptychoices choicesnotlist contentnumber contentlist
+  contentnull finishunknown
+
+Bad accounting, on every attempt (the text must be kept, the token counts recorded as None):
+
+  usagestring usagebad
+
+Echoes of the API key (the Authorization header's value), which must never reach a record:
+
+  keylate     500 whose body has the key after 290 characters of padding
+  keyjson     500 whose JSON body has the key escaped as a JSON encoder may (`\\/`, `\\u00XX`)
+  keyurl      500 with the key URL-encoded (quote and quote_plus)
+  keyspaces   500 with each run of whitespace in the key reflowed (newline, spaces, tab)
+  keycontent  200 whose answer contains the key
+  echobody    200 whose answer is the request's whole JSON body (extra_body included)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, quote_plus
 
 FAULT_MODES = ("ok", "429", "500x2", "timeout", "malformed", "reset", "context", "always500")
+MARKER = re.compile(r"\[\[mode:(\w+)\]\]")
+# The body of each malformed-200 mode.
+MALFORMED_BODIES = {
+    "notutf8": b'{"choices": [{"message": {"content": "caf\xe9"}, "text": "caf\xe9"}]}',
+    "notjson": b"<html><body>502 Bad Gateway</body></html>",
+    "notobject": b'[{"choices": []}]',
+    "nochoices": b'{"id": "x", "object": "chat.completion"}',
+    "emptychoices": b'{"choices": []}',
+    "choicesnotlist": b'{"choices": {"0": {"message": {"content": "x"}, "text": "x"}}}',
+}
+# Malformed or odd fields of an otherwise normal 200, by mode.
+ODD_CONTENT = {"contentnumber": 42, "contentlist": [{"type": "text", "text": "x"}], "contentnull": None}
+ODD_USAGE = {"usagestring": "lots", "usagebad": {"prompt_tokens": -3, "completion_tokens": 2.5}}
 
 
 @dataclass
@@ -42,18 +76,24 @@ class ServerState:
     modes: tuple[str, ...]
     slow_s: float = 2.5
     delay_s: float = 0.0
+    retry_after: str = "1"  # the 429 mode's Retry-After header
     die_after: int | None = None  # successful answers before the replica "dies"
     assigned: dict[str, str] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
     answered: int = 0
     models: set[str] = field(default_factory=set)  # the `model` field of each request
+    marked: set[str] = field(default_factory=set)  # prompts whose mode a marker chose
     dead: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: threading.Event = field(default_factory=threading.Event)  # ends sleeps when the server stops
 
-    def mode_for(self, prompt_hash: str) -> tuple[str, int]:
+    def mode_for(self, prompt_hash: str, marked: str | None) -> tuple[str, int]:
         with self.lock:
             if prompt_hash not in self.assigned:
-                self.assigned[prompt_hash] = self.modes[len(self.assigned) % len(self.modes)]
+                unmarked = sum(1 for h in self.assigned if h not in self.marked)
+                self.assigned[prompt_hash] = marked or self.modes[unmarked % len(self.modes)]
+                if marked:
+                    self.marked.add(prompt_hash)
             seen = sum(1 for a in self.attempts if a.prompt_hash == prompt_hash)
             return self.assigned[prompt_hash], seen + 1
 
@@ -67,6 +107,7 @@ def _prompt_of(body: dict) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall between
     state: ServerState
 
     def log_message(self, *args) -> None:  # keep test output clean
@@ -79,7 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.wfile.write(payload)
+        except OSError:  # the client gave up (cancelled, timed out): nothing to tell it
+            self.close_connection = True
 
     def _reset(self) -> None:
         self.close_connection = True
@@ -103,7 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         prompt = _prompt_of(body)
         prompt_hash = hashlib.sha256(prompt.encode()).hexdigest()[:16]
-        mode, attempt = state.mode_for(prompt_hash)
+        marker = MARKER.search(prompt)
+        mode, attempt = state.mode_for(prompt_hash, marker.group(1) if marker else None)
+        # http.server reads headers as Latin-1; the client sent the key's UTF-8 bytes
+        key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").encode("latin-1").decode()
 
         def log(status: int | str) -> None:
             with state.lock:
@@ -113,7 +160,17 @@ class _Handler(BaseHTTPRequestHandler):
 
         if mode == "429" and attempt == 1:
             log(429)
-            self._send(429, b'{"error": {"message": "rate limited"}}', {"Retry-After": "1"})
+            self._send(429, b'{"error": {"message": "rate limited"}}', {"Retry-After": state.retry_after})
+        elif mode == "badhttp" and attempt == 1:
+            log("badhttp")
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n{}")
+        elif mode in MALFORMED_BODIES:
+            log(mode)
+            self._send(200, MALFORMED_BODIES[mode])
+        elif mode.startswith("key") and mode != "keycontent":
+            log(500)
+            self._send(500, _key_echo(mode, key))
         elif (mode == "500x2" and attempt <= 2) or mode == "always500":
             log(500)
             self._send(500, b'{"error": {"message": "internal error"}}')
@@ -133,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, json.dumps({"error": {"message": message, "code": "context_length_exceeded"}}).encode())
         else:
             if state.delay_s:
-                time.sleep(state.delay_s)
+                state.closed.wait(state.delay_s)
             with state.lock:
                 if state.die_after is not None and state.answered >= state.die_after:
                     state.dead = True
@@ -142,16 +199,44 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             log(200)
             text = f"[{mode}] {prompt}"
-            choice = {"index": 0, "finish_reason": "stop"}
+            if mode == "keycontent":
+                text = f"[{mode}] the key is {key}. {prompt}"
+            elif mode == "echobody":
+                text = f"[{mode}] {json.dumps(body)}"
+            content = ODD_CONTENT.get(mode, text)
+            finish = "banana" if mode == "finishunknown" else "stop"
+            choice = {"index": 0, "finish_reason": finish}
             if "messages" in body:
-                choice["message"] = {"role": "assistant", "content": text}
+                choice["message"] = {"role": "assistant", "content": content}
             else:
-                choice["text"] = text
-            usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split())}
+                choice["text"] = content
+            usage = ODD_USAGE.get(mode, {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split())})
             with state.lock:
                 state.answered += 1
             self._send(200, json.dumps({"id": "x", "object": "chat.completion", "choices": [choice],
                                         "usage": usage}).encode())
+
+
+def _key_echo(mode: str, key: str) -> bytes:
+    """A 500 body that echoes `key` the way the mode names (see the module's docstring)."""
+    if mode == "keylate":
+        return ("." * 290 + f" your header was: Authorization: Bearer {key}").encode()
+    if mode == "keyjson":
+        escaped = "".join(c if c.isalnum() else f"\\u{ord(c):04X}" for c in key)
+        message = json.dumps({"error": {"message": f"invalid key {key}", "param": "KEYHERE"}})
+        return message.replace("/", "\\/").replace("KEYHERE", escaped).encode()
+    if mode == "keyurl":
+        return f"GET /auth?key={quote(key, safe='')}&again={quote_plus(key)} failed".encode()
+    if mode == "keyspaces":
+        return ("bad key: " + re.sub(r"\s+", "\n  \t", key)).encode()
+    raise ValueError(f"no key echo for mode {mode}")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a client opening more connections at
+    # once, which then retries a second later: a delay that is not the server's, nor the client's
+    request_queue_size = 128
 
 
 class FakeOpenAIServer:
@@ -160,8 +245,7 @@ class FakeOpenAIServer:
     def __init__(self, modes: tuple[str, ...] = ("ok",), **state: object) -> None:
         self.state = ServerState(modes=modes, **state)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -174,5 +258,6 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.state.dead = True
+        self.state.closed.set()
         self.httpd.shutdown()
         self.httpd.server_close()
