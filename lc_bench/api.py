@@ -114,6 +114,7 @@ def read_records(run_dir: str | Path) -> pd.DataFrame:
             "output": completion.get("text", ""),
             "finish_reason": completion.get("finish_reason"),
             "latency_s": completion.get("latency_s"),
+            "queue_s": completion.get("queue_s"),
             "error": f"{error.get('type')}: {error.get('message')}" if error else None,
             **{f"score.{name}": value for name, value in (record.get("scores") or {}).items()},
         })
