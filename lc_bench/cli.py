@@ -19,7 +19,30 @@ import typer
 from lc_bench import __version__
 from lc_bench.errors import UsageError
 
+
+class _FalseHelpDefault:
+    """typer (0.2x) coerces every option value that is not already a bool through pydantic, and its
+    help option's value is None unless given: every command paid the import of pydantic's adapters
+    (~0.15 s, half of `lc-bench gate --help`) to learn that help was not asked for. A help option
+    that defaults to False skips that work; nothing else changes."""
+
+    def get_help_option(self, ctx: typer.Context):  # noqa: ANN201 - typer's option type
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+class _Group(_FalseHelpDefault, typer.core.TyperGroup):
+    pass
+
+
+class _Command(_FalseHelpDefault, typer.core.TyperCommand):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     pretty_exceptions_enable=False,
     # plain help: rich's help formatter costs more to import than typer itself (benchmarks/cli_startup.py)
@@ -47,7 +70,7 @@ def _options(
         typer.echo(context.get_help())
 
 
-@app.command("tasks")
+@app.command("tasks", cls=_Command)
 def tasks_command() -> None:
     """List the registered tasks with their parameters and defaults."""
     from lc_bench.registry import TASKS
@@ -63,7 +86,7 @@ def tasks_command() -> None:
             typer.echo(f"    {param}: {kind} = {default}")
 
 
-@app.command("runners")
+@app.command("runners", cls=_Command)
 def runners_command() -> None:
     """List the registered runners with their options."""
     from lc_bench.registry import RUNNERS
@@ -77,7 +100,7 @@ def runners_command() -> None:
             typer.echo(f"    {option} = {default!r}{hint}")
 
 
-@app.command("suites")
+@app.command("suites", cls=_Command)
 def suites_command() -> None:
     """List the shipped suites."""
     from lc_bench.suites.loader import load_suite, shipped_suites
@@ -89,7 +112,7 @@ def suites_command() -> None:
         typer.echo(f"    lengths {suite.lengths}, depths {suite.depths}, samples {suite.samples}")
 
 
-@app.command("run")
+@app.command("run", cls=_Command)
 def run_command(
     suite: Annotated[str | None, typer.Option(help="shipped suite name (ruler, quick, niah-grid) or FILE.yaml")] = None,
     tasks: Annotated[str | None, typer.Option(help="comma-separated task names (default: niah)")] = None,
@@ -141,7 +164,7 @@ def run_command(
         raise typer.Exit(1)
 
 
-@app.command("leaderboard")
+@app.command("leaderboard", cls=_Command)
 def leaderboard_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="run folders (results/* works: outputs are skipped)")],
     out: Annotated[
@@ -168,7 +191,7 @@ def leaderboard_command(
     typer.echo(write_leaderboard(runs, target, options, samples_per_cell), nl=False)
 
 
-@app.command("gate")
+@app.command("gate", cls=_Command)
 def gate_command(
     run_dir: Annotated[Path, typer.Argument(help="the run to check")],
     baseline: Annotated[Path, typer.Option(help="baseline JSON (write one with --write-baseline)")],
@@ -199,7 +222,7 @@ def gate_command(
         raise typer.Exit(1)
 
 
-@app.command("judge")
+@app.command("judge", cls=_Command)
 def judge_command(
     run_dir: Annotated[Path, typer.Argument(help="run folder whose outputs to grade")],
     runner: Annotated[str, typer.Option(help="judge runner: openai (API model), hf, vllm, constant (tests)")],
