@@ -155,7 +155,8 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOpt
     tokenizer = resolve_tokenizer(config.tokenizer, model)
     window = context_window(model) if model.is_local or config.tokenizer is None else None
     check_context_window(list(config.lengths), window, model.name)
-    fingerprint = model_fingerprint(model)
+    served = runner_class.served_by(RunnerContext(model=model, tokenizer=tokenizer), options)
+    fingerprint = model_fingerprint(model) if served is None else "api:" + served
     run_dir = choose_run_dir(config, model, fingerprint)
     check_writable(run_dir)
     samples, skipped = build_samples(list(tasks.values()), tokenizer, config)

@@ -71,3 +71,27 @@ def test_changed_settings_never_pool_into_one_cell(tiny_model_dir, tmp_path):
     invocations = json.loads((tmp_path / "r" / "manifest.json").read_text())["invocations"]
     assert [inv["config"]["max_new_tokens"] for inv in invocations] == [None, 64, None]
     assert [inv["config"]["seed"] for inv in invocations] == [0, 0, 5]
+
+
+def test_an_api_model_is_its_served_name_at_its_hosts(tmp_path):
+    from lc_bench.run_config import resolve_run_config
+    from lc_bench.runloop import prepare_run
+    from lc_bench.schema import RunManifest
+    from tests.metrics.helpers import MANIFEST
+
+    def prepared(host: str, name: str | None = None):
+        config = resolve_run_config(tasks="niah_single_1", lengths="1k", depths="50", runner="openai",
+                                    model="gpt-4o-mini", tokenizer="tiktoken:o200k_base", out=tmp_path, name=name,
+                                    runner_options={"base_url": f"http://{host}:9/v1"})
+        return prepare_run(config)[0]
+
+    first = prepared("127.0.0.1")
+    assert first.fingerprint == "api:gpt-4o-mini@127.0.0.1" and first.run_dir.name == "gpt-4o-mini__openai"
+    first.run_dir.mkdir(parents=True)
+    manifest = RunManifest(**{**MANIFEST, "model": "gpt-4o-mini"}, model_fingerprint=first.fingerprint)
+    (first.run_dir / "manifest.json").write_text(manifest.model_dump_json())
+    other = prepared("gpu-box.example")
+    assert other.fingerprint == "api:gpt-4o-mini@gpu-box.example" and other.run_dir != first.run_dir
+    assert prepared("127.0.0.1").run_dir == first.run_dir  # the same server resumes in place
+    with pytest.raises(lc_bench.UsageError, match="holds another model"):
+        prepared("gpu-box.example", name="gpt-4o-mini__openai")

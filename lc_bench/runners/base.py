@@ -63,6 +63,12 @@ class Runner(Protocol):
         """`identity_of` this runner's own context and options."""
         ...
 
+    @classmethod
+    def served_by(cls, context: RunnerContext, options: Any) -> str | None:
+        """Who answers for a model behind an API (served name @ hosts): the model's identity
+        when its weights are not here to fingerprint. None for runners that load the model."""
+        ...
+
     def prepare(self, max_total_tokens: int) -> None:
         """Called once before the run folder is touched, with the run's longest request (prompt
         plus output tokens): a runner that can fail on size (engine start, KV cache) fails here,
@@ -116,6 +122,10 @@ class RunnerDefaults:
 
     def identity(self) -> dict[str, Any]:
         return type(self).identity_of(self.context, self.options)
+
+    @classmethod
+    def served_by(cls, context: RunnerContext, options: Any) -> str | None:
+        return None
 
     def prepare(self, max_total_tokens: int) -> None:
         """Nothing to check ahead: whatever the runner needs was set up by its constructor."""

@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 
@@ -239,6 +240,13 @@ class OpenAIRunner(RunnerDefaults):
         "backoff_max_s", "requests_per_minute", "tokens_per_minute", "price_input_per_mtok",
         "price_output_per_mtok",
     )
+
+    @classmethod
+    def served_by(cls, context: RunnerContext, options: OpenAIOptions) -> str | None:
+        """The served model name at its hosts: two servers answering to one name are two models
+        (replicas of one run are listed together with --endpoints)."""
+        hosts = sorted({urlparse(url).hostname or url for url in (options.endpoints or [options.base_url])})
+        return f"{served_model_name(context, options)}@{','.join(hosts)}"
 
     def __init__(self, context: RunnerContext, options: OpenAIOptions) -> None:
         self.context = context

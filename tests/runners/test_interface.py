@@ -18,7 +18,7 @@ from lc_bench.runners.base import Runner, RunnerContext, RunnerDefaults, RunnerO
 GHOST = RunnerContext(model=ModelRef(name="org/some-model", source="/does/not/exist"), tokenizer=None)  # type: ignore[arg-type]
 
 CLASS_MEMBERS = ("name", "options_model", "feeds_token_ids", "volatile_options")
-METHODS = ("identity_of", "identity", "prepare", "generate", "usage_summary", "close")
+METHODS = ("identity_of", "identity", "served_by", "prepare", "generate", "usage_summary", "close")
 
 
 def test_the_protocol_declares_every_member_the_run_loop_uses():
