@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
@@ -66,10 +67,14 @@ class Registry(Generic[T]):
         raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._entries))})")
 
     def _load_builtins(self) -> None:
+        """Import the built-in modules; a package means every module in it, so a new family is one
+        new module in lc_bench/tasks and no list to edit."""
         if not self._builtins_loaded:
             self._builtins_loaded = True
-            for module in self._builtin_modules:
-                importlib.import_module(module)
+            for name in self._builtin_modules:
+                module = importlib.import_module(name)
+                for found in pkgutil.iter_modules(getattr(module, "__path__", [])):
+                    importlib.import_module(f"{name}.{found.name}")
 
     def _load_plugins(self) -> list[str]:
         """Import this registry's entry points once per process; one line per plugin that failed."""
@@ -98,16 +103,5 @@ class Registry(Generic[T]):
         return None
 
 
-TASKS: Registry = Registry(
-    "task",
-    ("lc_bench.tasks.niah", "lc_bench.tasks.synthetic", "lc_bench.tasks.qa", "lc_bench.tasks.longbench",
-     "lc_bench.tasks.longbench_v2", "lc_bench.tasks.tsort", "lc_bench.tasks.bestanswer",
-     "lc_bench.tasks.longwrite", "lc_bench.tasks.longgen", "lc_bench.tasks.manyq"),
-    entry_point_group="lc_bench.tasks",
-)
-RUNNERS: Registry = Registry(
-    "runner",
-    ("lc_bench.runners.testing", "lc_bench.runners.hf", "lc_bench.runners.openai", "lc_bench.runners.vllm",
-     "lc_bench.runners.ray"),
-    entry_point_group="lc_bench.runners",
-)
+TASKS: Registry = Registry("task", ("lc_bench.tasks",), entry_point_group="lc_bench.tasks")
+RUNNERS: Registry = Registry("runner", ("lc_bench.runners",), entry_point_group="lc_bench.runners")

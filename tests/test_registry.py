@@ -130,3 +130,28 @@ def test_a_plugin_reusing_a_builtin_name_is_refused(plugins):
     things = plugins({"things_clash": BUILTIN.replace("class Base", "class Other")}, [("clash", "things_clash")])
     with pytest.raises(UsageError, match="thing plugin 'clash' .* ValueError: thing 'base' is registered twice"):
         things.names()
+
+
+def test_a_builtin_package_registers_every_module_in_it(tmp_path, monkeypatch):
+    """A new family is one new module in the package: no list of modules to edit."""
+    import sys
+
+    from lc_bench.registry import Registry
+
+    package = tmp_path / "family_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from lc_bench.registry import Registry\nTHINGS = Registry('thing', ())\n")
+    (package / "new_family.py").write_text(
+        "from family_pkg import THINGS\n\n@THINGS.register('fresh')\nclass Fresh: ...\n"
+    )
+    (package / "helpers.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import family_pkg
+
+    scanning: Registry = Registry("thing", ("family_pkg",))
+    family_pkg.THINGS = scanning
+    try:
+        assert scanning.names() == ["fresh"] and "family_pkg.helpers" in sys.modules
+    finally:
+        for name in [m for m in sys.modules if m.startswith("family_pkg")]:
+            del sys.modules[name]
