@@ -1,9 +1,11 @@
 """How long the `lc-bench` command takes to answer before it does any work.
 
-Target (issue 5): `lc-bench --help`, `lc-bench gate --help` and `lc-bench tasks` within 1.5x of
+Target (issue 13): `lc-bench --help`, `lc-bench gate --help` and `lc-bench tasks` within 1.5x of
 the baseline, `python -c "import typer, rich"` (the two libraries every typer CLI pays for),
 measured in the same run on the same machine. Each command runs in a fresh process, several times,
 after one warm-up run; the table shows the median wall time and its ratio to the baseline's.
+`lc-bench tasks` is measured with its listing cache warm (the warm-up builds it, as a user's first
+call does; lc_bench/task_listing.py): a cold listing costs about 0.3 s more.
 
 Two reference rows show what typer itself costs on top of the baseline, whatever the command
 does: a one-command typer app answering `--help` and `CMD --help` (newer typer validates every

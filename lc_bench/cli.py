@@ -73,17 +73,10 @@ def _options(
 @app.command("tasks", cls=_Command)
 def tasks_command() -> None:
     """List the registered tasks with their parameters and defaults."""
-    from lc_bench.registry import TASKS
-    from lc_bench.tasks.base import describe_params
+    from lc_bench.models import cache_dir
+    from lc_bench.task_listing import cached_listing_text
 
-    for name in TASKS.names():
-        task_class = TASKS.get(name)
-        typer.echo(
-            f"{name}: {task_class.description} "
-            f"(metric {task_class.primary_metric}, max_new_tokens {task_class.default_max_new_tokens})"
-        )
-        for param, kind, default in describe_params(task_class):
-            typer.echo(f"    {param}: {kind} = {default}")
+    typer.echo(cached_listing_text(cache_dir()), nl=False)
 
 
 @app.command("runners", cls=_Command)
