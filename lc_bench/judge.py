@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lc_bench.errors import UsageError
+from lc_bench.metrics.catalog import manifest_tasks
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, GenerationParams, Record, Request
 from lc_bench.store import RunStore, iter_records, latest_by_key, read_manifest
@@ -51,9 +52,18 @@ def judge_plans(tasks: tuple[str, ...]) -> dict[str, JudgePlan]:
 def judged_tasks_of(run_dir: Path) -> tuple[str, ...]:
     """The run's tasks that declare a judge plan (the default of `lc-bench judge`)."""
     manifest = read_manifest(run_dir)
-    names = {task for invocation in manifest.invocations for task in (invocation.get("config") or {}).get("tasks", ())}
-    names |= set(manifest.config.get("tasks", ()))
-    return tuple(sorted(name for name in names if name in TASKS.names() and TASKS.get(name).judge_plan is not None))
+    configs = [manifest.config, *(invocation.get("config") for invocation in manifest.invocations)]
+    names = manifest_tasks(configs) | set(manifest.task_reports)
+    return tuple(sorted(name for name in names if _plan_of(name) is not None))
+
+
+def _plan_of(task: str) -> JudgePlan | None:
+    """A task's judge plan; None for a task that is not installed (another plugin's failure or
+    absence must not stop the judging of the tasks that are)."""
+    try:
+        return TASKS.get(task).judge_plan
+    except UsageError:
+        return None
 
 
 def judge_run(run_dir: Path, runner: Any, judge_model: str, tasks: tuple[str, ...] | None = None) -> JudgeSummary:

@@ -214,3 +214,23 @@ def test_a_judge_replaces_the_keyword_rule_for_structured_checks(tiny_model_dir,
     unknown = lc_bench("judge", str(tmp_path / "g"), "--runner", "constant", "--model", str(tiny_model_dir),
                        "--tasks", "niah", check_rc=2)
     assert "task 'niah' declares no judge (judged tasks: longgen, longwrite)" in unknown.stderr
+
+
+def test_the_default_judged_tasks_skip_tasks_that_are_not_installed(tmp_path, monkeypatch):
+    """Neither a task that is gone nor an unrelated broken plugin (listing every name fails then)
+    stops the judging of the run's installed tasks."""
+    from lc_bench.errors import UsageError
+    from lc_bench.judge import judged_tasks_of
+    from lc_bench.registry import TASKS
+
+    def broken_plugin() -> list[str]:
+        raise UsageError("task plugin 'x' (mod) failed to load: ImportError")
+
+    monkeypatch.setattr(TASKS, "names", broken_plugin)
+    from lc_bench.schema import RunManifest
+    from tests.metrics.helpers import MANIFEST
+
+    manifest = RunManifest(**{**MANIFEST, "config": {"tasks": ["longwrite", "gone_plugin_task"]}},
+                           invocations=[{"config": {"tasks": ["niah_single_1", "longgen"]}}])
+    (tmp_path / "manifest.json").write_text(manifest.model_dump_json())
+    assert judged_tasks_of(tmp_path) == ("longgen", "longwrite")
