@@ -54,10 +54,19 @@ class Progress:
     def stop(self) -> None: ...
 
 
+# Sample fields added after release 0.1: left out of the key while at their default, so runs made
+# before them resume instead of starting over.
+LATER_SAMPLE_FIELDS = ("stop_tokens", "min_new_tokens")
+
+
 def sample_key(sample: Sample, runner_identity: dict[str, Any], params: GenerationParams) -> str:
     """The resume key: a hash of everything that decides a record's output."""
+    dumped = sample.model_dump(mode="json", exclude={"metadata"})
+    for name in LATER_SAMPLE_FIELDS:
+        if getattr(sample, name) == Sample.model_fields[name].get_default():
+            del dumped[name]
     payload = {
-        "sample": sample.model_dump(mode="json", exclude={"metadata"}),
+        "sample": dumped,
         "runner": runner_identity,
         "generation": params.model_dump(mode="json"),
     }
@@ -292,5 +301,7 @@ def to_request(key: str, sample: Sample, params: GenerationParams) -> Request:
         input_tokens=sample.input_tokens,
         max_new_tokens=sample.max_new_tokens,
         stop=sample.stop,
+        stop_tokens=sample.stop_tokens,
+        min_new_tokens=sample.min_new_tokens,
         params=params,
     )

@@ -36,6 +36,12 @@ class Sample(Frozen):
     use_chat_template: bool = True
     answer_prefix: str = Field("", description="text the assistant turn starts with (RULER's prefix)")
     stop: tuple[str, ...] = ()
+    # texts that encode to one token each (e.g. "\n"): that token ends generation like an extra
+    # end-of-sequence id (LongBench's samsum adds the newline token to eos_token_id)
+    stop_tokens: tuple[str, ...] = ()
+    # generated tokens before a stop token or end-of-sequence may end it (LongBench: min_length =
+    # prompt length + 1, so a first newline token does not end an empty reply)
+    min_new_tokens: int = Field(0, ge=0)
     depth: float | None = None
     needle_token_position: int | None = None
     truncated: bool = False
@@ -60,6 +66,8 @@ class Request(Frozen):
     input_tokens: int | None = None  # as measured by the model's tokenizer (rate limits, ordering)
     max_new_tokens: int
     stop: tuple[str, ...] = ()
+    stop_tokens: tuple[str, ...] = ()  # see Sample.stop_tokens
+    min_new_tokens: int = Field(0, ge=0)
     params: GenerationParams = GenerationParams()
     # which call of a multi-call task this is (1: the sample's prompt; 2: the task's follow-up)
     stage: int = Field(1, ge=1)

@@ -18,15 +18,31 @@ from lc_bench.config import describe_validation_error
 from lc_bench.errors import UsageError
 
 
+class SuiteGeneration(BaseModel):
+    """Decoding settings a suite fixes (a paper preset samples as the paper did)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+
+
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = ""
+    # the protocol the suite reproduces (e.g. a paper preset); written to every record and the
+    # manifest and printed by the leaderboard. None: lc_bench's own defaults ("lc_bench").
+    protocol: str | None = None
+    # what the protocol changes from lc_bench's defaults, one line (README table, `lc-bench suites`)
+    changes: str = ""
     tasks: list[str]
     lengths: str | None = None
     depths: str | None = None
     samples: int | None = Field(None, ge=1)
     task_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    max_new_tokens: int | None = Field(None, ge=1)  # an output budget for every task (the paper's)
+    generation: SuiteGeneration = SuiteGeneration()
     # e.g. a team's CI suite that always runs against its vllm serve endpoint
     runner: str | None = None
     runner_options: dict[str, Any] = Field(default_factory=dict)
