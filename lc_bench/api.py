@@ -134,7 +134,8 @@ def evaluate(
     task_options: Mapping[str, Mapping[str, Any]] | None = None,
     tokenizer: str | None = None,
     max_new_tokens: int | None = None,
-    temperature: float = 0.0,
+    temperature: float | None = None,
+    top_p: float | None = None,
     seed: int = 0,
     out: str | Path = "results",
     name: str | None = None,
@@ -147,7 +148,8 @@ def evaluate(
     names (or a comma-separated string); `lengths`: "1k,2k,4k", "4k:128k" or token counts;
     `depths`: "0,50,100", "0:100:11", "sigmoid:11", "random" or numbers. `runner`: hf (default),
     vllm, openai, ray, echo, constant; `runner_options` and `task_options` ({task: {param: value}})
-    are validated like their command-line forms. Bad input raises `lc_bench.errors.UsageError`
+    are validated like their command-line forms. `temperature` / `top_p`: None keeps the suite's
+    (a paper preset samples as its paper did) or greedy decoding. Bad input raises `lc_bench.errors.UsageError`
     before anything is written. With `write_outputs`, the leaderboard files land in the run folder
     as `lc-bench run` writes them.
     """
@@ -155,8 +157,8 @@ def evaluate(
 
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
-        model=model, tokenizer=tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, out=out,
-        name=name, runner_options=runner_options, task_params=task_options,
+        model=model, tokenizer=tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+        out=out, name=name, runner_options=runner_options, task_params=task_options,
     )
     return run(config, progress, write_outputs)
 

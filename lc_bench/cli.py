@@ -101,13 +101,17 @@ def suites_command() -> None:
     for suite_name in shipped_suites():
         suite = load_suite(suite_name)
         typer.echo(f"{suite_name}: {suite.description}")
+        if suite.protocol:
+            typer.echo(f"    protocol {suite.protocol}: {suite.changes}")
         typer.echo(f"    tasks: {', '.join(suite.tasks)}")
         typer.echo(f"    lengths {suite.lengths}, depths {suite.depths}, samples {suite.samples}")
 
 
 @app.command("run", cls=_Command)
 def run_command(
-    suite: Annotated[str | None, typer.Option(help="shipped suite name (ruler, quick, niah-grid) or FILE.yaml")] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="shipped suite (see lc-bench suites; *-paper: a published protocol) or FILE.yaml")
+    ] = None,
     tasks: Annotated[str | None, typer.Option(help="comma-separated task names (default: niah)")] = None,
     lengths: Annotated[str | None, typer.Option(help="e.g. 1k,2k,4k or 4k:128k (k = 1024)")] = None,
     depths: Annotated[str | None, typer.Option(help="0,50,100 | 0:100:11 | sigmoid:11 | random")] = None,
@@ -127,7 +131,10 @@ def run_command(
         str | None, typer.Option(help="length tokenizer: tiktoken | tiktoken:ENCODING | HF folder/hub id (API models)")
     ] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="override every task's output budget")] = None,
-    temperature: float = 0.0,
+    temperature: Annotated[
+        float | None, typer.Option(help="sampling temperature (default: 0, greedy; a paper preset's own)")
+    ] = None,
+    top_p: Annotated[float | None, typer.Option(help="nucleus sampling (default: 1; a paper preset's own)")] = None,
     out: Annotated[Path, typer.Option(help="results root")] = Path("results"),
     name: Annotated[str | None, typer.Option(help="run folder name (default MODEL__RUNNER)")] = None,
 ) -> None:
@@ -141,7 +148,7 @@ def run_command(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
         runner_opt=[*runner_opt, *([f"endpoints={endpoints}"] if endpoints else [])], task_opt=task_opt,
         haystack=haystack, model=model, tokenizer=tokenizer,
-        max_new_tokens=max_new_tokens, temperature=temperature, out=out, name=name,
+        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, out=out, name=name,
     )
     result = api.run(config, progress=RichRunProgress())
     summary = result.summary

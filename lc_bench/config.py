@@ -24,8 +24,10 @@ OPTION_NAMES = {
     "tasks": "--tasks", "task_params": "--task-opt", "lengths": "--lengths", "depths": "--depths",
     "samples_per_cell": "--samples", "seed": "--seed", "runner": "--runner", "runner_options": "--runner-opt",
     "model": "--model", "tokenizer": "--tokenizer", "max_new_tokens": "--max-new-tokens",
-    "temperature": "--temperature", "out_dir": "--out", "run_name": "--name",
+    "temperature": "--temperature", "top_p": "--top-p", "out_dir": "--out", "run_name": "--name",
+    "protocol": "--suite",
 }
+DEFAULT_PROTOCOL = "lc_bench"  # lc_bench's own defaults; a paper preset names its own protocol
 
 
 def describe_error(error: ErrorDetails, names: Mapping[str, str]) -> str:
@@ -79,6 +81,9 @@ class RunConfig(BaseModel):
     max_new_tokens: int | None = Field(None, ge=1)
     # finite: JSON has no inf or NaN, so the manifest would record null and the resume key would lie
     temperature: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    # the published setting this run reproduces (a paper preset's name) or lc_bench's own defaults
+    protocol: str = Field(DEFAULT_PROTOCOL, min_length=1)
     out_dir: Path = Path("results")
     run_name: str | None = None
 

@@ -64,6 +64,7 @@ def build_manifest(
         lc_bench_version=__version__,
         model=model.name,
         model_path=model.display_path,
+        protocol=config.protocol,
         runner=runner,
         runner_config=runner_identity,
         tokenizer=tokenizer.name,

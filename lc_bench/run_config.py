@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lc_bench.config import RunConfig
+from lc_bench.config import DEFAULT_PROTOCOL, RunConfig
 from lc_bench.errors import UsageError
 from lc_bench.grids import parse_depths
 from lc_bench.lengths import parse_lengths
@@ -83,7 +83,8 @@ def resolve_run_config(
     model: str | None = None,
     tokenizer: str | None = None,
     max_new_tokens: int | None = None,
-    temperature: float = 0.0,
+    temperature: float | None = None,
+    top_p: float | None = None,
     out: str | Path = Path("results"),
     name: str | None = None,
     runner_options: Mapping[str, Any] | None = None,
@@ -130,8 +131,10 @@ def resolve_run_config(
         runner_options=options,
         model=model,
         tokenizer=tokenizer,
-        max_new_tokens=max_new_tokens,
-        temperature=temperature,
+        max_new_tokens=max_new_tokens if max_new_tokens is not None else chosen.max_new_tokens,
+        temperature=temperature if temperature is not None else chosen.generation.temperature,
+        top_p=top_p if top_p is not None else chosen.generation.top_p,
+        protocol=chosen.protocol or DEFAULT_PROTOCOL,
         out_dir=Path(out),
         run_name=name,
     )

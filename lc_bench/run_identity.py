@@ -4,8 +4,8 @@ Two different models never share a folder: a folder records its model's fingerpr
 (`models.model_fingerprint`), a run with the same default folder name but another fingerprint
 gets its own folder (`NAME-<fingerprint>__RUNNER`), and an explicit `--name` holding another model
 is refused. Settings that change outputs (seed, temperature, an output-budget override, the
-runner's output-relevant options) get a short id on every record, so the leaderboard never pools
-two settings into one cell.
+runner's output-relevant options, the protocol of a paper preset) get a short id on every record,
+so the leaderboard never pools two settings into one cell.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lc_bench.config import RunConfig
+from lc_bench.config import DEFAULT_PROTOCOL, RunConfig
 from lc_bench.errors import UsageError
 from lc_bench.models import ModelRef
 from lc_bench.schema import GenerationParams
@@ -62,5 +62,7 @@ def settings_of(config: RunConfig, identity: dict[str, Any], params: GenerationP
         "max_new_tokens": config.max_new_tokens,
         **{f"runner.{name}": value for name, value in identity.items() if name not in ("runner", "model")},
     }
+    if config.protocol != DEFAULT_PROTOCOL:  # absent at the default, so ids of earlier runs still match
+        detail["protocol"] = config.protocol
     canonical = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12], detail

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lc_bench.axes import TaskReport
-from lc_bench.config import RunConfig
+from lc_bench.config import DEFAULT_PROTOCOL, RunConfig
 from lc_bench.errors import UsageError
 from lc_bench.lengths import check_context_window
 from lc_bench.manifest import build_manifest
@@ -104,6 +104,7 @@ def make_record(
     tokenizer: ModelTokenizer,
     stages: tuple[Completion, ...] = (),
     settings: str = "",
+    protocol: str = DEFAULT_PROTOCOL,
 ) -> Record:
     prompt = tokenizer.render(sample.messages, sample.use_chat_template, sample.answer_prefix)
     scores = {} if completion.error else task.score(completion.text, sample.references, sample.metadata)
@@ -124,6 +125,7 @@ def make_record(
         primary_metric=task.primary_metric,
         score=scores.get(task.primary_metric),
         settings=settings,
+        protocol=protocol,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
@@ -189,7 +191,7 @@ def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSu
 def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: float) -> RunSummary:
     """Generate every sample not yet recorded and append one scored record per completion."""
     config = prepared.config
-    params = GenerationParams(temperature=config.temperature, seed=config.seed)
+    params = GenerationParams(temperature=config.temperature, top_p=config.top_p, seed=config.seed)
     identity = runner.identity()
     keyed = {sample_key(sample, identity, params): sample for sample in prepared.samples}
     reports = {name: TaskReport(family=task.family, axes=task.report) for name, task in prepared.tasks.items()}
@@ -223,7 +225,7 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
             task = prepared.tasks[sample.task]
             record = make_record(
                 sample, completion.model_copy(update={"key": key}), task, prepared.model.name, runner.name,
-                prepared.tokenizer, stages, settings,
+                prepared.tokenizer, stages, settings, config.protocol,
             )
             store.append(record)
             generated += 1

@@ -132,6 +132,8 @@ class Record(Frozen):
     # the short id of the settings beyond the model that decided this output (seed, temperature,
     # output-budget override, runner options): the leaderboard never pools two settings ("": release 0.1)
     settings: str = ""
+    # the protocol the record was made under: "lc_bench" (its own defaults) or a paper preset's name
+    protocol: str = "lc_bench"
     # The primary score again, as a flat field: aggregation reads it with a columnar JSON parser
     # (a million records in seconds) without knowing every task's metric names. None on error.
     score: float | None = None
@@ -147,6 +149,7 @@ class RunManifest(BaseModel):
     lc_bench_version: str
     model: str
     model_path: str | None
+    protocol: str = "lc_bench"  # the first invocation's; each invocation's config names its own
     # what tells this model apart from another of the same name (models.model_fingerprint)
     model_fingerprint: str | None = None
     runner: str

@@ -129,7 +129,7 @@ def test_yaml_that_is_not_a_mapping(tmp_path, text, holds):
     path.write_text(text)
     with pytest.raises(UsageError) as exc:
         load_suite(str(path))
-    assert f"it holds {holds}, not a mapping of keys (description, tasks," in one_line(exc)
+    assert f"it holds {holds}, not a mapping of keys (description, protocol, changes, tasks," in one_line(exc)
 
 
 def test_unknown_suite_keys_list_the_valid_ones(tmp_path):

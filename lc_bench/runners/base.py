@@ -147,6 +147,38 @@ def error_completion(key: str, exc: BaseException, latency_s: float | None = Non
     )
 
 
+def stop_token_ids(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    """The token id each stop text stands for: the last id of its plain encoding, as LongBench's
+    pred.py takes `tokenizer.encode("\\n", add_special_tokens=False)[-1]` (a tokenizer may put a
+    prefix-space token first)."""
+    ids = []
+    for text in texts:
+        encoded = tokenizer.encode(text)
+        if encoded:
+            ids.append(encoded[-1])
+    return ids
+
+
+def cut_at_stop_token_text(text: str, stop_tokens: Sequence[str], min_new_tokens: int) -> tuple[str, bool]:
+    """Token stops applied to a reply's text, for runners that cannot stop on a token id (API and
+    test runners). A local runner suppresses the stop token (and end-of-sequence) for the first
+    `min_new_tokens` tokens, so the model writes something else there; here the closest reading is
+    to pass over stop texts that open the reply, then cut at the next one."""
+    if not stop_tokens:
+        return text, False
+    start = 0
+    if min_new_tokens > 0:
+        opening = True
+        while opening:
+            opening = False
+            for stop in stop_tokens:
+                if stop and text.startswith(stop, start):
+                    start += len(stop)
+                    opening = True
+    cut, stopped = cut_at_stop(text[start:], stop_tokens)
+    return cut, stopped
+
+
 def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     """Truncate at the first stop string; report whether one was found."""
     cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)

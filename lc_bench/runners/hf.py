@@ -17,7 +17,14 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop, error_completion
+from lc_bench.runners.base import (
+    RunnerContext,
+    RunnerDefaults,
+    RunnerOptions,
+    cut_at_stop,
+    error_completion,
+    stop_token_ids,
+)
 from lc_bench.runners.quiet import quiet_transformers
 from lc_bench.schema import Completion, Request
 
@@ -120,13 +127,7 @@ class HFRunner(RunnerDefaults):
         prompts = [
             self.tokenizer.prompt_ids(r.messages, r.use_chat_template, r.answer_prefix) for r in requests
         ]
-        batches = plan_batches(
-            [len(p) for p in prompts],
-            [r.max_new_tokens for r in requests],
-            self.batch_size,
-            self.options.max_batch_tokens,
-        )
-        for batch in batches:
+        for batch in self._batches(requests, prompts):
             try:
                 yield from self._generate_batch([requests[i] for i in batch], [prompts[i] for i in batch])
             except Exception as exc:  # noqa: BLE001 - recorded per request, never fatal
@@ -140,6 +141,23 @@ class HFRunner(RunnerDefaults):
                     except Exception as single_exc:  # noqa: BLE001
                         yield error_completion(requests[i].key, single_exc)
                         self._free_memory()
+
+    def _batches(self, requests: Sequence[Request], prompts: list[list[int]]) -> list[list[int]]:
+        """Batches of request indices; requests with other token stops never share one (the end
+        ids and the minimum length are per `generate` call)."""
+        groups: dict[tuple[tuple[str, ...], int], list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault((request.stop_tokens, request.min_new_tokens), []).append(index)
+        batches = []
+        for members in groups.values():
+            planned = plan_batches(
+                [len(prompts[i]) for i in members],
+                [requests[i].max_new_tokens for i in members],
+                self.batch_size,
+                self.options.max_batch_tokens,
+            )
+            batches.extend([members[i] for i in batch] for batch in planned)
+        return batches
 
     def _generate_batch(self, requests: list[Request], prompts: list[list[int]]) -> list[Completion]:
         torch = self.torch
@@ -159,6 +177,11 @@ class HFRunner(RunnerDefaults):
             kwargs.update(do_sample=True, temperature=first.params.temperature, top_p=first.params.top_p)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        extra_ends = stop_token_ids(self.tokenizer, first.stop_tokens)
+        if extra_ends or first.min_new_tokens:
+            # LongBench's samsum: eos_token_id gains the newline id; min_length keeps it (and the
+            # end of sequence) from ending the reply at its first token
+            kwargs.update(eos_token_id=sorted(self.eos_ids | set(extra_ends)), min_new_tokens=first.min_new_tokens)
         stops = sorted({s for r in requests for s in r.stop})
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=self.tokenizer.hf)
@@ -175,7 +198,10 @@ class HFRunner(RunnerDefaults):
         return completions
 
     def _completion(self, request: Request, prompt_tokens: int, new_ids: list[int], latency: float) -> Completion:
-        end = next((i for i, token in enumerate(new_ids) if token in self.eos_ids), None)
+        ends = self.eos_ids | set(stop_token_ids(self.tokenizer, request.stop_tokens))
+        end = next(
+            (i for i, token in enumerate(new_ids) if token in ends and i >= request.min_new_tokens), None
+        )
         generated = new_ids if end is None else new_ids[:end]
         text, stopped = cut_at_stop(self.tokenizer.decode(generated), request.stop)
         finished = end is not None or stopped or len(generated) < request.max_new_tokens

@@ -42,7 +42,7 @@ from pydantic import Field, field_validator
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop
+from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop, cut_at_stop_token_text
 from lc_bench.runners.endpoints import EndpointPool
 from lc_bench.runners.ratelimit import RateLimits
 from lc_bench.runners.retry import ApiError, Backoff, classify_status
@@ -333,6 +333,9 @@ class OpenAIRunner(RunnerDefaults):
         """The answer as recorded: scrubbed (a model can be made to echo its request's key), then
         cut at the first stop string."""
         text, stopped = cut_at_stop(self._scrub(answer.text), request.stop)
+        if request.stop_tokens:  # no API stops on a token id, and none can forbid it as the first token
+            text, token_stopped = cut_at_stop_token_text(text, request.stop_tokens, request.min_new_tokens)
+            stopped = stopped or token_stopped
         return Completion(
             key=request.key,
             text=text,

@@ -19,7 +19,13 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, error_completion
+from lc_bench.runners.base import (
+    RunnerContext,
+    RunnerDefaults,
+    RunnerOptions,
+    cut_at_stop_token_text,
+    error_completion,
+)
 from lc_bench.schema import Completion, Request
 
 
@@ -56,6 +62,7 @@ class _ScriptedRunner(RunnerDefaults):
             text = self._scripted(request)
             if text is None:
                 text = self.reply(request)
+            text, _ = cut_at_stop_token_text(text, request.stop_tokens, request.min_new_tokens)
             yield Completion(
                 key=request.key,
                 text=text,

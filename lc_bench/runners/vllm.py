@@ -22,7 +22,14 @@ from pydantic import Field
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop, error_completion
+from lc_bench.runners.base import (
+    RunnerContext,
+    RunnerDefaults,
+    RunnerOptions,
+    cut_at_stop,
+    error_completion,
+    stop_token_ids,
+)
 from lc_bench.runners.quiet import quiet_transformers
 from lc_bench.schema import Completion, Request
 
@@ -133,6 +140,9 @@ class VLLMRunner(RunnerDefaults):
             top_p=params.top_p,
             seed=params.seed if params.temperature > 0 else None,
             stop=list(request.stop) or None,
+            # token stops as LongBench's eos ids, never the first min_tokens (vLLM suppresses them there)
+            stop_token_ids=stop_token_ids(self.context.tokenizer, request.stop_tokens) or None,
+            min_tokens=request.min_new_tokens,
         )
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
