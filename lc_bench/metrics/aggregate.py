@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lc_bench.config import DEFAULT_PROTOCOL
 from lc_bench.metrics.axis_tables import BASELINE_COLUMNS, LABEL_TABLE_COLUMNS, baseline_table, label_table
 from lc_bench.metrics.bootstrap import (
     DEFAULT_REPLICATES,
@@ -172,8 +173,15 @@ def label_models(
     return samples
 
 
+def protocol_of(settings_id: str, facts: RunFacts | None) -> str:
+    """The protocol a settings id ran under (its settings name it when it is not the default)."""
+    detail = facts.settings.get(settings_id, {}) if facts else {}
+    return str(detail.get("protocol", DEFAULT_PROTOCOL))
+
+
 def pooled_runs(samples: pd.DataFrame, run_names: list[str], facts: RunFacts | None) -> dict[str, dict]:
-    """What each row pools: its run folders, settings ids and the invocations that wrote them."""
+    """What each row pools: its run folders, settings ids, the protocols they ran under and the
+    invocations that wrote them."""
     pooled = {}
     for label, group in samples.groupby(samples["model"].astype(str), sort=True):
         settings = sorted(set(group["settings"].astype(str)) - {""})
@@ -181,6 +189,7 @@ def pooled_runs(samples: pd.DataFrame, run_names: list[str], facts: RunFacts | N
             "model": str(group["model_name"].iloc[0]),
             "runs": [run_names[int(i)] for i in sorted(set(group["run"]))],
             "settings": settings,
+            "protocols": sorted({protocol_of(s, facts) for s in settings} or {DEFAULT_PROTOCOL}),
             "invocations": [entry for s in settings for entry in (facts.invocations.get(s, []) if facts else [])],
         }
     return pooled

@@ -24,7 +24,7 @@ from lc_bench.axes import LabelAxis
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
-from lc_bench.metrics.leaderboard import SKIPPED_NOTE, baseline_cells
+from lc_bench.metrics.leaderboard import SKIPPED_NOTE, baseline_cells, protocol_line
 from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
 from lc_bench.metrics.records import read_lines
 from lc_bench.metrics.views import (
@@ -243,6 +243,7 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": [str(path) for path in run_dirs],
         "options": board.options,
+        "protocol": protocol_line(board),
         "lengths": board.lengths,
         "overall": row_views(board, "overall"),
         "overall_plots": [_line_plot(board, "overall", None, "overall: score vs length")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lc_bench.axes import LabelAxis, ScoreColumn
+from lc_bench.config import DEFAULT_PROTOCOL
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
@@ -141,6 +142,17 @@ def _secondary_sections(board: Leaderboard) -> list[str]:
             *parts] if parts else []
 
 
+def protocol_line(board: Leaderboard) -> str:
+    """Which protocol the scores were made under: lc_bench's own defaults or a named published
+    setting (a paper preset), per row when the rows differ."""
+    by_row = {row: ", ".join(facts["protocols"]) for row, facts in board.pooled.items()}
+    shown = {protocol: protocol + (" (lc_bench's own defaults)" if protocol == DEFAULT_PROTOCOL else "")
+             for protocol in set(by_row.values())}
+    if len(shown) <= 1:
+        return f"Protocol: {next(iter(shown.values()), DEFAULT_PROTOCOL)}."
+    return "Protocols: " + "; ".join(f"{row}: {shown[protocol]}" for row, protocol in sorted(by_row.items())) + "."
+
+
 def leaderboard_markdown(board: Leaderboard) -> str:
     options = board.options
     sections = [
@@ -150,6 +162,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         "tokens (k = 1024) of prompt + output budget. A family score is the mean of its tasks; overall "
         "is the mean of the families. Errored samples are counted, not scored. Effective length: the "
         f"largest length scoring at least {options.threshold:g} (strict: and every shorter length too).",
+        protocol_line(board),
         "## Overall",
         overall_markdown(board),
     ]
