@@ -2,6 +2,12 @@
 
 A haystack is tokenized once per tokenizer; samples are cut from it in token space, and
 sentence boundaries are kept as token indices so needles land between sentences.
+
+The default essay haystack is the shipped public-domain corpus (`corpus.natural_corpus`), long
+enough that no prompt up to a million tokens repeats its text: a repeated filler would make the
+needle the one sentence that occurs once. `essay-zh` is its Chinese half; `lc-essays` the
+project's earlier six essays (~6,000 words, repeated to fill long prompts). Each sample records
+how many times its haystack text repeats (`haystack_repeats`, 0 when it never does).
 """
 
 from __future__ import annotations
@@ -21,7 +27,14 @@ from lc_bench.tokenizers import ModelTokenizer
 NOISE_SENTENCES = (
     "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 )
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)")
+# a sentence ends at . ! ? (then closing quotes or brackets, then whitespace) or at Chinese
+# full-width 。！？ (then closing quotes; Chinese puts no space after them): group 1 is where the
+# next sentence starts
+_SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*(\s+)|[。！？][”’」』）]*()")
+# tokenizing a million-token corpus costs seconds: a haystack takes a prefix of about this many
+# characters per token needed (English prose ~4.3, Chinese ~0.5-1), grown until it is enough
+CHARS_PER_TOKEN_GUESS = 5.0
+CORPUS_SOURCES = {"essay": "en", "essay-zh": "zh"}
 
 
 def default_essays() -> str:
@@ -37,10 +50,16 @@ def noise_text(lines: int = 200) -> str:
 
 
 def load_corpus(source: str) -> str:
-    """Text for a haystack source: "essay", "noise", a folder of .txt files, FILE.jsonl:FIELD,
-    a .txt file, or hf:DATASET_ID[:FIELD] (loaded through `datasets`). A source without text is
-    refused: repeating nothing would give short prompts labelled with the requested length."""
-    if source == "essay":
+    """Text for a haystack source: "essay" (public-domain English books), "essay-zh" (Chinese),
+    "lc-essays" (the project's six essays), "noise", a folder of .txt files (e.g. RULER's
+    PaulGrahamEssays folder), FILE.jsonl:FIELD, a .txt file, or hf:DATASET_ID[:FIELD] (loaded
+    through `datasets`). A source without text is refused: repeating nothing would give short
+    prompts labelled with the requested length."""
+    if source in CORPUS_SOURCES:
+        from lc_bench.tasks.corpus import natural_corpus
+
+        return natural_corpus(CORPUS_SOURCES[source])
+    if source == "lc-essays":
         return default_essays()
     if source == "noise":
         return noise_text()
@@ -62,7 +81,8 @@ def _load_user_corpus(source: str) -> str:
     if path.is_file():
         return _read_text(path)
     raise UsageError(
-        f"haystack {source!r} not found: use essay, noise, a folder of .txt, FILE.jsonl:FIELD or hf:ID"
+        f"haystack {source!r} not found: use essay, essay-zh, lc-essays, noise, a folder of .txt, "
+        "FILE.jsonl:FIELD or hf:ID"
     )
 
 
@@ -111,11 +131,21 @@ def _load_hf_corpus(spec: str) -> str:
 
 @dataclass(frozen=True)
 class TokenHaystack:
-    """A corpus in token space: ids plus the token indices where sentences start."""
+    """A corpus in token space: ids plus the token indices where sentences start and where each
+    copy of the text starts (one copy: the text never repeats)."""
 
     ids: tuple[int, ...]
     sentence_starts: tuple[int, ...]
-    repeats: int
+    copy_starts: tuple[int, ...] = (0,)
+
+    @property
+    def repeats(self) -> int:
+        """Copies of the text beyond the first in the whole haystack."""
+        return len(self.copy_starts) - 1
+
+    def repeats_within(self, tokens: int) -> int:
+        """How many times the text repeats in the haystack's first `tokens` tokens (0: never)."""
+        return sum(1 for start in self.copy_starts[1:] if start < tokens)
 
     def boundary_near(self, position: int, limit: int) -> int:
         """The sentence start closest to `position` within [0, limit]; 0 (the haystack's start)
@@ -129,7 +159,17 @@ class TokenHaystack:
 
 
 def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, repeat: bool) -> TokenHaystack:
-    """Tokenize `text`, repeated (separated by a blank line) until it holds `min_tokens` tokens."""
+    """`text` in token space, at least `min_tokens` long (0: all of it). A long corpus is
+    tokenized only as far as needed; a short one is repeated (separated by a blank line) until
+    it is long enough, and the copies are recorded."""
+    if min_tokens <= 0:
+        return _tokenize_with_sentences(tokenizer, text)
+    prefix_chars = int(min_tokens * CHARS_PER_TOKEN_GUESS) + 1000
+    while prefix_chars < len(text):
+        base = _tokenize_with_sentences(tokenizer, _prefix(text, prefix_chars))
+        if len(base.ids) >= min_tokens:
+            return base
+        prefix_chars *= 2
     base = _tokenize_with_sentences(tokenizer, text)
     if len(base.ids) >= min_tokens:
         return base
@@ -139,8 +179,25 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
             "disabled (repeat_haystack=false): give a longer corpus or allow repetition"
         )
     copies = -(-min_tokens // max(1, len(base.ids))) + 1
-    repeated = _tokenize_with_sentences(tokenizer, "\n\n".join([text] * copies))
-    return TokenHaystack(repeated.ids, repeated.sentence_starts, copies)
+    separator = "\n\n"
+    joined = separator.join([text] * copies)
+    repeated = _tokenize_with_sentences(tokenizer, joined)
+    token_starts = _token_starts(tokenizer, joined)
+    copy_chars = [k * (len(text) + len(separator)) for k in range(copies)]
+    copy_starts = tuple(bisect_left(token_starts, char) for char in copy_chars)
+    return TokenHaystack(repeated.ids, repeated.sentence_starts, copy_starts)
+
+
+def _prefix(text: str, chars: int) -> str:
+    """The text up to the last whitespace before `chars`, so no word is cut in two."""
+    cut = text.rfind(" ", 0, chars)
+    newline = text.rfind("\n", 0, chars)
+    end = max(cut, newline)
+    return text[: end if end > 0 else chars]
+
+
+def _token_starts(tokenizer: ModelTokenizer, text: str) -> list[int]:
+    return tokenizer.encode_with_offsets(text)[1]
 
 
 @lru_cache(maxsize=16)
@@ -148,7 +205,8 @@ def _tokenize_with_sentences(tokenizer: ModelTokenizer, text: str) -> TokenHayst
     token_ids, token_starts = tokenizer.encode_with_offsets(text)
     ids = tuple(token_ids)
     # a boundary is the first token at or after the whitespace that ends a sentence: BPE
-    # tokenizers attach that space to the next word (" The"), SentencePiece marks it ("▁The")
-    char_starts = [m.start(1) for m in _SENTENCE_END.finditer(text)]
+    # tokenizers attach that space to the next word (" The"), SentencePiece marks it ("▁The");
+    # after Chinese full stops the next character starts the sentence
+    char_starts = [m.start(1) if m.group(1) is not None else m.start(2) for m in _SENTENCE_END.finditer(text)]
     starts = sorted({bisect_left(token_starts, c) for c in char_starts if c < len(text)})
-    return TokenHaystack(ids=ids, sentence_starts=tuple(s for s in starts if 0 < s < len(ids)), repeats=1)
+    return TokenHaystack(ids=ids, sentence_starts=tuple(s for s in starts if 0 < s < len(ids)))

@@ -172,11 +172,13 @@ class Niah(TaskBase):
         )
         hay = context_text(fitted.units)
         hay_start = fitted.text.index(hay)
-        first, needle_token, last = (
+        needle_char = fitted.text.index(needles[0])
+        first, needle_token, needle_end, last = (
             bisect_left(fitted.offsets, char)
-            for char in (hay_start, fitted.text.index(needles[0]), hay_start + len(hay))
+            for char in (hay_start, needle_char, needle_char + len(needles[0]), hay_start + len(hay))
         )
         overhead = tokenizer.count(messages_for(""), answer_prefix=prefix)
+        other_tokens = last - first - (needle_end - needle_token)  # the context without the needle
         return Sample(
             task=self.name,
             sample_id=sample_id,
@@ -193,9 +195,11 @@ class Niah(TaskBase):
                 "query": query,
                 "haystack": self.params.haystack,
                 "haystack_units": fitted.units,
-                "haystack_repeats": haystack.repeats if haystack is not None else 1,
+                "haystack_repeats": _repeats(haystack, self.params.haystack, fitted.units),
                 "needle_depths": needle_depths,
-                "actual_depth": round(100.0 * (needle_token - first) / max(1, last - first), 2),
+                # the share of the other context tokens that come before the needle: 0 at the start,
+                # 100 when nothing follows it
+                "actual_depth": round(100.0 * (needle_token - first) / max(1, other_tokens), 2),
             },
         )
 
@@ -212,7 +216,9 @@ def _token_context(
     """A function n -> haystack of n tokens with each needle at the sentence start nearest its depth."""
 
     def render(n: int) -> str:
-        points = [haystack.boundary_near(round(n * d / 100.0), n) for d in depths]
+        # depth 100 is the end of the haystack, after its last token (the nearest sentence start
+        # can lie hundreds of tokens earlier); other depths take the nearest sentence start
+        points = [n if d >= 100 else haystack.boundary_near(round(n * d / 100.0), n) for d in depths]
         order = sorted(range(len(needles)), key=lambda i: (points[i], i))
         parts, last = [], 0
         for i in order:
@@ -227,6 +233,14 @@ def _token_context(
         return " ".join(parts)
 
     return render
+
+
+def _repeats(haystack: TokenHaystack | None, source: str, units: int) -> int:
+    """How many times the sample's haystack text repeats: copies of an essay corpus beyond the
+    first, or RULER's noise line (one sentence group, repeated by design) beyond its first line."""
+    if haystack is not None:
+        return haystack.repeats_within(units)
+    return max(0, units - 1) if source == "noise" else 0
 
 
 def _distractor_lines(rng: random.Random, params: NiahParams, keys: list[str], budget: int) -> list[str]:
