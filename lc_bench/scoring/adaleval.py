@@ -5,15 +5,16 @@ the bracketed list after "Answer:", and only when exactly one distinct permutati
 there; otherwise the one permutation written as a list of N numbers (commas, spaces or arrows
 between them) anywhere in the reply;
 otherwise the reply is invalid. Compat is Ada-LEval's `TextSort.evaluate`: `json.loads` of the
-text after the first "Answer:" (up to a second one), whatever JSON value it is, else (any error,
-a RecursionError too) the unique permutation of the digits 1..N that is a character subsequence of
-that text, else [0]*N; and its comparison walks `zip(answer, prediction)`, so a prediction shorter
-than the answer is judged only on its prefix (a one-element list that starts right scores 100; so
-do `[]`, `""` and `{}`, and a JSON string or object is compared by its characters or keys, which
-never equal an int): published quirks kept for comparison, never the default. One deliberate
-difference: a JSON number, true/false or null is not iterable and makes the original's whole
-evaluation raise TypeError; compat scores that reply as [0]*N (0). Compat's `exact` is the
-published number; its kendall_tau, positions and valid count only a full permutation of ints.
+text after the first "Answer:" (up to a second one), whatever JSON value it is, else (any error, a
+RecursionError too) the unique permutation of the digits 1..N that is a character subsequence of
+that text (the original hard-codes 1..4, its only N), else [0]*N; and its comparison walks
+`zip(answer, prediction)`, so a prediction shorter than the answer is judged only on its prefix (a
+one-element list that starts right scores 100; so do `[]`, `""` and `{}`, and a JSON string or
+object is compared by its characters or keys, which never equal an int): published quirks kept for
+comparison, never the default. One deliberate difference: a JSON number, true/false or null is not
+iterable and makes the original's whole evaluation raise TypeError; compat scores that reply as
+[0]*N (0). Compat's `exact` is the published number; its kendall_tau, positions and valid count
+only a full permutation of ints.
 
 BestAnswer: the reply should be "Answer: A4". Strict extraction takes the designation right after
 "Answer:" (several different ones, or "A4 or A7", is no answer); failing that, a reply that

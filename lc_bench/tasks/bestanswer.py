@@ -11,6 +11,8 @@ their order, at the file's length (`1k` -> 1024), for comparison with the paper'
 
 Extraction (lc_bench/scoring/adaleval.py): strict by default ("Answer: A4"; several options named
 is wrong); `extraction=compat` is the published highest-index rule, which inflates scores.
+The published sample counts, length basis and lengths are parameters shared with TSort
+(`samples_from_32k`, `length_basis`, `only_lengths`; see lc_bench/tasks/tsort.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pydantic import Field
 
 from lc_bench.axes import ReportAxes
 from lc_bench.errors import UsageError
-from lc_bench.lengths import format_length, input_budget
+from lc_bench.lengths import format_length
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import bestanswer_scores
@@ -31,6 +33,7 @@ from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_adaleval_file
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool
+from lc_bench.tasks.tsort import AdaLEvalParams
 
 # Ada-LEval's StackSelect meta prompt and closing instruction, verbatim (ada_leval/dataset.py),
 # including the trailing space after "to the question." and the literal "\\n" markers
@@ -63,7 +66,7 @@ def build_prompt(question: str, answers: list[str]) -> str:
     return head + "Possible answers are given below.\n" + blocks + END_PROMPT
 
 
-class BestAnswerParams(TaskParams):
+class BestAnswerParams(AdaLEvalParams):
     data: str = Field("synthetic", description="synthetic | FILE.jsonl (question, answers, accepted) | "
                                                "Ada-LEval stackselect_*.json (pre-built)")
     extraction: Literal["strict", "compat"] = Field("strict", description="compat: Ada-LEval's highest-index rule")
@@ -91,9 +94,9 @@ class BestAnswer(TaskBase):
         pool = load_pool(self.params.data)
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
-        for length in context.lengths:
-            budget = input_budget(length, max_new)
-            for index in range(context.samples_per_cell):
+        for length in self.params.lengths_of(context.lengths):
+            budget = self.params.prompt_budget(length, max_new)
+            for index in range(self.params.samples_at(length, context.samples_per_cell)):
                 rng = random.Random(f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}")
                 question = pool[(context.seed + index) % len(pool)] if len(pool) > 1 else pool[0]
                 samples.append(self._sample(context, pool, question, rng, length, budget, index, max_new))
@@ -172,7 +175,7 @@ class BestAnswer(TaskBase):
         )
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
-        for index, row in enumerate(rows[: context.samples_per_cell]):
+        for index, row in enumerate(rows[: self.params.samples_at(length, context.samples_per_cell)]):
             answers = [str(a) for a in row["all_answers"]]
             messages = (ChatMessage(role="user", content=build_prompt(row["question"], answers)),)
             samples.append(Sample(

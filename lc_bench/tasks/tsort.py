@@ -12,6 +12,12 @@ placed at the file's length (`8k` -> 8192), whatever --lengths says.
 
 Scores: exact order (published; random 1/N!), Kendall tau and the share of parts in the right
 place (partial ability), valid; extraction in lc_bench/scoring/adaleval.py.
+
+The published protocol (suite `adaleval-paper`) is a set of parameters both Ada-LEval tasks share
+(`AdaLEvalParams`): at most 200 samples per cell from 32k (Ada-LEval's dataset.py keeps the first
+1000 records of a setting below 32k and 200 from 32k), lengths that count the prompt alone (its
+settings measure the prompt; the 1024-token reply budget comes on top) and the lengths each task
+was published at.
 """
 
 from __future__ import annotations
@@ -22,11 +28,11 @@ import re
 from bisect import bisect_left
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from lc_bench.axes import ReportAxes
 from lc_bench.errors import UsageError
-from lc_bench.lengths import format_length, input_budget
+from lc_bench.lengths import format_length, input_budget, parse_lengths
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import tsort_random_baseline, tsort_scores
@@ -37,9 +43,53 @@ from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import TokenHaystack, load_corpus, tokenize_haystack
 
 CHRONICLE_TOKENS_PER_PARAGRAPH = 90  # a low estimate, so the generated corpus is long enough
+ULTRA_LONG = 32 * 1024  # Ada-LEval's "ultra-long-context" settings: 32k and above
 
 
-class TSortParams(TaskParams):
+class AdaLEvalParams(TaskParams):
+    """The parameters both Ada-LEval tasks share. They are left out of the parameters' repr, which
+    seeds the samples: a sample's text never depends on them beyond the budget they give."""
+
+    samples_from_32k: int | None = Field(
+        None, ge=1, repr=False,
+        description="at most this many samples per cell at lengths of 32k and above (Ada-LEval: 1000 below 32k, "
+                    "200 from 32k)")
+    length_basis: Literal["window", "prompt"] = Field(
+        "window", repr=False,
+        description="window: prompt + output budget fill the length; prompt: the prompt alone does, the output "
+                    "budget comes on top (Ada-LEval's settings)")
+    only_lengths: str | None = Field(
+        None, repr=False, description="build only at these of the run's lengths, e.g. 2k:128k (others are left out)")
+
+    @field_validator("only_lengths")
+    @classmethod
+    def _lengths_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_lengths(value)
+            except UsageError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def lengths_of(self, lengths: tuple[int, ...]) -> tuple[int, ...]:
+        """The run's lengths this task builds at."""
+        if self.only_lengths is None:
+            return lengths
+        allowed = set(parse_lengths(self.only_lengths))
+        return tuple(length for length in lengths if length in allowed)
+
+    def samples_at(self, length: int, samples_per_cell: int) -> int:
+        """Samples at a length: the run's count, capped from 32k by `samples_from_32k`."""
+        if self.samples_from_32k is not None and length >= ULTRA_LONG:
+            return min(samples_per_cell, self.samples_from_32k)
+        return samples_per_cell
+
+    def prompt_budget(self, length: int, max_new_tokens: int) -> int:
+        """The prompt's token budget at a length."""
+        return length if self.length_basis == "prompt" else input_budget(length, max_new_tokens)
+
+
+class TSortParams(AdaLEvalParams):
     segments: int = Field(4, ge=2, le=20, description="parts to order (published: 4; random exact = 1/N!)")
     corpus: str = Field("chronicle", description="chronicle | essay | folder of .txt | FILE.jsonl:FIELD | hf:ID")
     hints: bool = Field(True, description="show the text just before and after the parts, as Ada-LEval does")
@@ -109,12 +159,15 @@ class TSort(TaskBase):
         if self.params.data:
             return self._prebuilt(context)
         max_new = context.max_new_tokens or self.default_max_new_tokens
-        longest = max(input_budget(length, max_new) for length in context.lengths)
+        lengths = self.params.lengths_of(context.lengths)
+        if not lengths:
+            return []
+        longest = max(self.params.prompt_budget(length, max_new) for length in lengths)
         corpus = self._corpus(context, longest)
         samples = []
-        for length in context.lengths:
-            budget = input_budget(length, max_new)
-            for index in range(context.samples_per_cell):
+        for length in lengths:
+            budget = self.params.prompt_budget(length, max_new)
+            for index in range(self.params.samples_at(length, context.samples_per_cell)):
                 rng = random.Random(f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}")
                 samples.append(self._sample(context, corpus, rng, length, budget, index, max_new))
         return samples
@@ -189,7 +242,7 @@ class TSort(TaskBase):
         path, length, rows = read_adaleval_file(self.params.data, ("prompt", "answer"), "textsort_8k.json")
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
-        for index, row in enumerate(rows[: context.samples_per_cell]):
+        for index, row in enumerate(rows[: self.params.samples_at(length, context.samples_per_cell)]):
             answer = json.loads(row["answer"]) if isinstance(row["answer"], str) else list(row["answer"])
             messages = (ChatMessage(role="user", content=row["prompt"]),)
             samples.append(Sample(

@@ -250,3 +250,94 @@ def test_the_suite_runs_and_prints_random_baselines(tiny_model_dir, tmp_path):
     assert {(b["task"], b["target_length"]) for b in board["baselines"]} == {
         (task, length) for task in ("tsort", "bestanswer") for length in (1024, 2048)}
     assert 'class="baseline"' in (tmp_path / "ada" / "leaderboard.html").read_text()
+
+
+# -- the published protocol: original extraction, sample counts, lengths --------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "extracted", "exact"),
+    [
+        # a JSON list after "Answer:" is kept; zip() walks the shorter of the two
+        ("Answer: [4, 1, 3, 2]", [4, 1, 3, 2], 100.0),
+        ("Answer: [1, 2, 3, 4]", [1, 2, 3, 4], 0.0),
+        ("Answer: [4, 1]", [4, 1], 100.0),  # a prefix that starts right is "exact"
+        ("Answer: [4.0, 1.0, 3.0, 2.0]", [4.0, 1.0, 3.0, 2.0], 100.0),  # 4 == 4.0
+        # a JSON string is kept too, and compared by characters: 4 != "4", but nothing to compare is a hit
+        ('Answer: "4132"', "4132", 0.0),
+        ('Answer: ""', "", 100.0),
+        # a JSON object is compared by its keys, which are strings: never equal to a part number
+        ('Answer: {"order": [4, 1, 3, 2]}', {"order": [4, 1, 3, 2]}, 0.0),
+        ("Answer: {}", {}, 100.0),
+        # not JSON: the one permutation of 1..4 that is a character subsequence, else [0, 0, 0, 0]
+        ("Answer: [4, 1, 3, 2].", [4, 1, 3, 2], 100.0),
+        ("Answer: 4-1-3-2-1", None, 0.0),  # both 4132 and 4321 fit
+        # only the text between the first and a second "Answer:" counts
+        ("Answer: [1, 2, 3, 4]\nAnswer: [4, 1, 3, 2]", [1, 2, 3, 4], 0.0),
+        # a JSON number makes the original's evaluation raise (zip over an int); here it scores 0
+        ("Answer: 4132", None, 0.0),
+    ],
+)
+def test_tsort_compat_matches_the_original_for_every_json_kind(reply, extracted, exact):
+    assert extract_order_compat(reply, 4) == extracted
+    assert tsort_scores(reply, [4, 1, 3, 2], mode="compat")["exact"] == exact
+
+
+def test_compat_counts_only_a_full_permutation_as_valid():
+    # the published metric is exact alone; Kendall tau, positions and valid need a real order
+    assert tsort_scores('Answer: ""', [4, 1, 3, 2], mode="compat") == {
+        "exact": 100.0, "kendall_tau": 0.0, "positions": 0.0, "valid": 0.0}
+    assert tsort_scores("Answer: [4, 1, 3, 2]", [4, 1, 3, 2], mode="compat")["valid"] == 100.0
+
+
+def test_samples_from_32k_caps_long_lengths_only():
+    from lc_bench.tasks.tsort import TSortParams
+
+    params = TSortParams(samples_from_32k=200)
+    # Ada-LEval: 1000 below 32k, 200 from 32k; a smaller --samples wins everywhere
+    assert [params.samples_at(length, 1000) for length in (16384, 32767, 32768, 131072)] == [1000, 1000, 200, 200]
+    assert [params.samples_at(length, 5) for length in (1024, 32768)] == [5, 5]
+    assert TSortParams().samples_at(131072, 1000) == 1000
+
+
+def test_the_cap_applies_to_built_and_published_samples(tiny_tokenizer, tmp_path):
+    task = make_task(TASKS.get("bestanswer"), {"samples_from_32k": 1})
+    samples = task.build(BuildContext(tiny_tokenizer, (1024, 32768), (), 3, 0))
+    assert [s.target_length for s in samples] == [1024, 1024, 1024, 32768]
+    rows = [{"book_id": i, "para_offset": [i], "prompt": f"Sort {i}.", "answer": "[2, 1]"} for i in range(4)]
+    for name, expected in (("textsort_16k.json", 3), ("textsort_32k.json", 2)):
+        (tmp_path / name).write_text(json.dumps(rows))
+        task = make_task(TASKS.get("tsort"), {"data": str(tmp_path / name), "samples_from_32k": 2})
+        assert len(task.build(BuildContext(tiny_tokenizer, (1024,), (), 3, 0))) == expected
+
+
+def test_prompt_length_basis_puts_the_reply_budget_on_top(tiny_tokenizer):
+    from lc_bench.errors import UsageError
+
+    context = BuildContext(tiny_tokenizer, (1024,), (), 1, 0, max_new_tokens=1024)
+    with pytest.raises(UsageError, match="leaves no room"):
+        make_task(TASKS.get("bestanswer"), {}).build(context)
+    sample = make_task(TASKS.get("bestanswer"), {"length_basis": "prompt"}).build(context)[0]
+    # Ada-LEval's 1k setting is a 1k-token prompt; the 1024-token reply comes on top
+    assert 1022 <= sample.input_tokens <= 1024 and sample.max_new_tokens == 1024
+    sample = make_task(TASKS.get("tsort"), {"length_basis": "prompt"}).build(
+        BuildContext(tiny_tokenizer, (2048,), (), 1, 0, max_new_tokens=1024))[0]
+    assert 2046 <= sample.input_tokens <= 2048
+
+
+def test_only_lengths_leaves_the_others_out(tiny_tokenizer):
+    from lc_bench.errors import UsageError
+
+    task = make_task(TASKS.get("tsort"), {"only_lengths": "2k:128k"})
+    samples = task.build(BuildContext(tiny_tokenizer, (1024, 2048), (), 2, 0))
+    assert [s.target_length for s in samples] == [2048, 2048]
+    assert task.build(BuildContext(tiny_tokenizer, (1024,), (), 2, 0)) == []
+    with pytest.raises(UsageError, match="only_lengths"):
+        make_task(TASKS.get("tsort"), {"only_lengths": "2x"})
+
+
+def test_the_protocol_parameters_do_not_change_a_samples_text(tiny_tokenizer):
+    context = BuildContext(tiny_tokenizer, (1024,), (), 1, 0)
+    plain = make_task(TASKS.get("tsort"), {}).build(context)[0]
+    capped = make_task(TASKS.get("tsort"), {"samples_from_32k": 200, "only_lengths": "1k"}).build(context)[0]
+    assert plain.messages == capped.messages
