@@ -42,8 +42,20 @@ MAX_NEW_TOKENS: dict[str, int] = {
 
 # pred.py: "chat models are better off without build prompts on these tasks"
 NO_CHAT_TEMPLATE = frozenset({"trec", "triviaqa", "samsum", "lsht", "lcc", "repobench-p"})
-# pred.py stops SAMSum at a newline (its endless "\nDialogue" loop)
-STOP: dict[str, tuple[str, ...]] = {"samsum": ("\n",)}
+# pred.py (LongBench/pred.py:73-82) ends SAMSum at the newline token, "to prevent illegal output
+# (model endlessly repeat "\nDialogue")": the id `tokenizer.encode("\n", add_special_tokens=False)[-1]`
+# joins eos_token_id, and min_length = context_length + 1 keeps every end id (EOS and newline)
+# from ending the reply at its first token. A token-level stop, not a stop string: a newline inside
+# a longer token does not end generation, and a leading newline token cannot leave an empty reply.
+STOP_TOKENS: dict[str, tuple[str, ...]] = {"samsum": ("\n",)}
+MIN_NEW_TOKENS: dict[str, int] = {"samsum": 1}
+
+# LongBench/config/model2maxlen.json: pred.py's truncation length per model (prompt tokens kept,
+# special tokens included, before the chat template). Every n-k model keeps n * 1000 - 500.
+MODEL2MAXLEN: dict[str, int] = {
+    "llama2-7b-chat-4k": 3500, "longchat-v1.5-7b-32k": 31500, "xgen-7b-8k": 7500, "internlm-7b-8k": 7500,
+    "chatglm2-6b": 31500, "chatglm2-6b-32k": 31500, "chatglm3-6b-32k": 31500, "vicuna-v1.5-7b-16k": 15500,
+}
 
 # LongBench-E: the 13 datasets with a length-balanced "_e" split
 LONGBENCH_E = (
@@ -54,6 +66,13 @@ DATASETS = tuple(PROMPTS)
 # The hub layout: the original THUDM/LongBench needs a loading script that datasets >= 4 refuses;
 # this parquet mirror holds the same records (lm-evaluation-harness uses it too).
 HUB_MIRROR = "Xnhyacinth/LongBench"
+
+
+def paper_max_length(length: int) -> int:
+    """model2maxlen's rule applied to an lc_bench length: an n-k length (n * 1024 tokens) keeps
+    n * 1000 - 500 tokens (4k -> 3500, 8k -> 7500, 16k -> 15500, 32k -> 31500, as the table gives
+    its 4k, 8k, 16k and 32k models)."""
+    return length * 1000 // 1024 - 500
 
 
 def task_name(dataset: str) -> str:

@@ -68,9 +68,18 @@ def test_dataset_settings(tiny_tokenizer):
     _, hotpot = build(tiny_tokenizer, "hotpotqa", lengths=(2048,))
     assert hotpot[0].use_chat_template and hotpot[0].metadata["length_bucket"] == "0-4k"
     assert PROMPTS["samsum"].endswith("{input}")
-    from lc_bench.tasks.longbench_config import STOP
+    assert hotpot[0].stop == () and hotpot[0].stop_tokens == () and hotpot[0].min_new_tokens == 0
 
-    assert STOP["samsum"] == ("\n",)
+
+def test_samsum_ends_at_the_newline_token_as_pred_py(tiny_tokenizer):
+    """pred.py adds the newline token to eos_token_id with min_length = prompt + 1: a token-level
+    stop that cannot end the reply at its first token, not a "\n" stop string."""
+    _, samples = build(tiny_tokenizer, "samsum", lengths=(2048,))
+    sample = samples[0]
+    assert sample.stop == ()
+    assert sample.stop_tokens == ("\n",)
+    assert sample.min_new_tokens == 1
+    assert not sample.use_chat_template and sample.max_new_tokens == 128
 
 
 def test_scores_are_longbench_scores_x100(tiny_tokenizer):
