@@ -130,6 +130,18 @@ def make_record(
     )
 
 
+def clip_to_window(sample: Sample, window: int) -> Sample:
+    """A reply budget that would run past the model's window is cut to what the window has left
+    (Ada-LEval's API client does the same: its prompts fill the length, the 1024-token reply comes
+    on top). The sample records the budget it asked for; one with no room left is kept as it is, so
+    the runner's error says why."""
+    room = window - sample.input_tokens
+    if sample.input_tokens + sample.max_new_tokens <= window or room < 1:
+        return sample
+    metadata = {**sample.metadata, "max_new_tokens_requested": sample.max_new_tokens}
+    return sample.model_copy(update={"max_new_tokens": room, "metadata": metadata})
+
+
 @dataclass(frozen=True)
 class PreparedRun:
     """Everything validated before the run folder is touched."""
@@ -171,6 +183,8 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOpt
     run_dir = choose_run_dir(config, model, fingerprint)
     check_writable(run_dir)
     samples, skipped = build_samples(list(tasks.values()), tokenizer, config)
+    if window is not None:
+        samples = [clip_to_window(sample, window) for sample in samples]
     prepared = PreparedRun(config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped)
     return prepared, runner_class, options
 

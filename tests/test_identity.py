@@ -95,3 +95,16 @@ def test_an_api_model_is_its_served_name_at_its_hosts(tmp_path):
     assert prepared("127.0.0.1").run_dir == first.run_dir  # the same server resumes in place
     with pytest.raises(lc_bench.UsageError, match="holds another model"):
         prepared("gpu-box.example", name="gpt-4o-mini__openai")
+
+
+def test_a_reply_budget_past_the_window_is_clipped_to_what_is_left():
+    from lc_bench.runloop import clip_to_window
+    from lc_bench.schema import ChatMessage, Sample
+
+    sample = Sample(task="t", sample_id="t/0", messages=(ChatMessage(role="user", content="x"),), references=(),
+                    target_length=8192, input_tokens=8000, max_new_tokens=1024)
+    clipped = clip_to_window(sample, 8192)
+    assert clipped.max_new_tokens == 192 and clipped.metadata["max_new_tokens_requested"] == 1024
+    assert clip_to_window(sample, 16384) is sample  # room enough: untouched
+    full = sample.model_copy(update={"input_tokens": 8192})
+    assert clip_to_window(full, 8192) is full  # no room at all: the runner's error says why
