@@ -115,8 +115,9 @@ def make_task(task_class: type, params: dict[str, Any] | None) -> Task:
         validated = task_class.params_model(**(params or {}))
     except ValidationError as exc:
         problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "params"
-        raise UsageError(f"task {task_class.name}: {where}: {problem['msg']}") from None
+        where = "".join(f"{p}: " for p in [".".join(str(part) for part in problem["loc"])] if p)
+        message = problem["msg"].removeprefix("Value error, ")
+        raise UsageError(f"task {task_class.name}: {where}{message}") from None
     return task_class(validated)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field, create_model, model_validator
 
 from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
@@ -28,6 +28,8 @@ from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import NOISE_SENTENCES, TokenHaystack, load_corpus, tokenize_haystack
 from lc_bench.tasks.words import GENERATORS
 
+# a custom needle's prompt: gkamradt's NIAH test wording (the text, then the question)
+CUSTOM_TEMPLATE = "{context}\n\n{question} Don't give information outside the document or repeat your findings."
 TEMPLATE = (
     "Some special magic {kind} are hidden within the following text. Make sure to memorize it. "
     "I will quiz you about the {kind} afterwards.\n{context}\n"
@@ -47,6 +49,24 @@ class NiahParams(TaskParams):
     num_queries: int = Field(1, ge=1, le=64, description="keys asked for")
     answer_prefix: bool = Field(True, description="start the answer for the model (off for reasoning models)")
     repeat_haystack: bool = Field(True, description="repeat the corpus when it is shorter than the length")
+    # a needle of the user's own, as the original NIAH test (gkamradt) and needlehaystack allow:
+    # the sentence hidden, the question asked after the text and the answer scored (substring)
+    needle: str | None = Field(None, min_length=1, description="custom needle sentence (needs question, answer)")
+    question: str | None = Field(None, min_length=1, description="question about the custom needle")
+    answer: str | None = Field(None, min_length=1, description="expected answer, a part of the custom needle")
+
+    @model_validator(mode="after")
+    def _custom_needle_is_whole(self) -> NiahParams:
+        given = [name for name in ("needle", "question", "answer") if getattr(self, name) is not None]
+        if given and len(given) < 3:
+            missing = sorted({"needle", "question", "answer"} - set(given))
+            raise ValueError(f"a custom needle needs needle, question and answer (missing: {', '.join(missing)})")
+        if given:
+            if self.answer.lower() not in self.needle.lower():  # type: ignore[union-attr]
+                raise ValueError("the answer must be part of the needle (it is scored by substring match)")
+            if max(self.num_keys, self.num_values, self.num_queries) > 1 or self.haystack == "needles":
+                raise ValueError("a custom needle is one needle: num_keys, num_values and num_queries must be 1")
+        return self
 
 
 def singular(kind: str) -> str:
@@ -144,9 +164,14 @@ class Niah(TaskBase):
         needle_depths = [depth if depth is not None else other_depths[0], *other_depths[1:]]
         template, prefix_text, kind = wording(self.params)
         prefix = prefix_text.format(kind=kind, query=query) if self.params.answer_prefix else ""
+        params = self.params
+        if params.needle is not None:
+            needles, answers, query = [params.needle], [params.answer or ""], params.question or ""
+            template, prefix = CUSTOM_TEMPLATE, ""
 
         def messages_for(hay: str) -> tuple[ChatMessage, ...]:
-            return (ChatMessage(role="user", content=template.format(kind=kind, query=query, context=hay)),)
+            return (ChatMessage(role="user", content=template.format(kind=kind, query=query, context=hay,
+                                                                     question=query)),)
 
         if haystack is not None:
             context_text = _token_context(tokenizer.decode, haystack, needles, needle_depths)
