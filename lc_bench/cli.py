@@ -191,6 +191,43 @@ def leaderboard_command(
     typer.echo(write_leaderboard(runs, target, options, samples_per_cell), nl=False)
 
 
+@app.command("show", cls=_Command)
+def show_command(
+    run_dir: Annotated[Path, typer.Argument(help="the run folder")],
+    sample_id: Annotated[str, typer.Argument(help="a recorded sample id, e.g. niah_single_2/32k/d50/0")],
+    key: Annotated[str | None, typer.Option(help="the record's key, when the sample ran in several settings")] = None,
+    around: Annotated[
+        int | None, typer.Option(help="print only this many characters either side of the needle")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="prompt, reply, references and check as JSON")] = False,
+) -> None:
+    """Rebuild and print the full prompt of a recorded sample, checked against its stored sha256."""
+    import json
+
+    from lc_bench.show import excerpt, show_prompt
+
+    shown = show_prompt(run_dir, sample_id, key)
+    text = shown.prompt if around is None else excerpt(shown, around)
+    check = (
+        f"the rebuilt prompt matches the recorded sha256 ({shown.input_tokens} tokens)"
+        if shown.matches
+        else "the rebuilt prompt does NOT match the recorded sha256: the data, the tokenizer or lc_bench "
+        "changed since the run"
+    )
+    if as_json:
+        record = shown.record
+        typer.echo(json.dumps({
+            "sample_id": record["sample_id"], "key": record["key"], "matches": shown.matches,
+            "prompt_sha256": record["prompt_sha256"], "prompt": text, "reply": record["completion"]["text"],
+            "references": record["references"], "score": record.get("score"),
+        }, ensure_ascii=False, indent=1))
+    else:
+        typer.echo(text)
+        typer.echo(f"lc-bench show: {check}", err=True)
+    if not shown.matches:
+        raise typer.Exit(1)
+
+
 @app.command("gate", cls=_Command)
 def gate_command(
     run_dir: Annotated[Path, typer.Argument(help="the run to check")],

@@ -12,7 +12,7 @@ with each needle on a line of its own; they fit the budget to within one line.
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
@@ -198,10 +198,12 @@ class Niah(TaskBase):
         hay = context_text(fitted.units)
         hay_start = fitted.text.index(hay)
         needle_char = fitted.text.index(needles[0])
-        first, needle_token, needle_end, last = (
-            bisect_left(fitted.offsets, char)
-            for char in (hay_start, needle_char, needle_char + len(needles[0]), hay_start + len(hay))
+        needle_stop = needle_char + len(needles[0])
+        first, needle_end, last = (
+            bisect_left(fitted.offsets, char) for char in (hay_start, needle_stop, hay_start + len(hay))
         )
+        # the token holding the needle's first character (a BPE token may start with the space before it)
+        needle_token = bisect_right(fitted.offsets, needle_char) - 1
         overhead = tokenizer.count(messages_for(""), answer_prefix=prefix)
         other_tokens = last - first - (needle_end - needle_token)  # the context without the needle
         return Sample(
