@@ -61,7 +61,7 @@ LATER_SAMPLE_FIELDS = ("stop_tokens", "min_new_tokens")
 
 def sample_key(sample: Sample, runner_identity: dict[str, Any], params: GenerationParams) -> str:
     """The resume key: a hash of everything that decides a record's output."""
-    dumped = sample.model_dump(mode="json", exclude={"metadata"})
+    dumped = sample.model_dump(mode="json", exclude={"metadata", "focus_excerpt"})
     for name in LATER_SAMPLE_FIELDS:
         if getattr(sample, name) == Sample.model_fields[name].get_default():
             del dumped[name]

@@ -45,6 +45,9 @@ class Sample(Frozen):
     depth: float | None = None
     needle_token_position: int | None = None
     truncated: bool = False
+    # the rendered prompt around the sample's evidence (its needle), for readers of the report;
+    # derived from the prompt, so it is left out of the resume key
+    focus_excerpt: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -121,6 +124,7 @@ class Record(Frozen):
     prompt_sha256: str
     prompt_head: str
     prompt_tail: str
+    focus_excerpt: str = ""  # the prompt around the sample's evidence, when its task marks one
     metadata: dict[str, Any] = Field(default_factory=dict)
     completion: Completion
     # earlier calls of a multi-call task (e.g. the chain of thought before the answer call)

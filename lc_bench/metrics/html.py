@@ -167,6 +167,9 @@ def _sample_view(record: dict[str, Any]) -> dict[str, Any]:
         # earlier calls of a multi-call task (the chain of thought before the scored answer)
         "stages": [clip_text(stage.get("text", "")) for stage in record.get("stages") or []],
         "prompt_head": record.get("prompt_head", ""),
+        # the prompt around the sample's evidence (tasks that mark one), linked from its id
+        "focus": record.get("focus_excerpt") or "",
+        "anchor": "focus-" + str(record.get("key", "")),
         "prompt_tail": record.get("prompt_tail", ""),
     }
 

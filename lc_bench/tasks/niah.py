@@ -218,6 +218,7 @@ class Niah(TaskBase):
             answer_prefix=prefix,
             depth=needle_depths[0],
             needle_token_position=needle_token,
+            focus_excerpt=focus_excerpt(fitted.text, needle_char, needle_stop),
             metadata={
                 "query": query,
                 "haystack": self.params.haystack,
@@ -260,6 +261,17 @@ def _token_context(
         return " ".join(parts)
 
     return render
+
+
+FOCUS_CHARS = 300  # characters of the prompt kept either side of the needle in each record
+
+
+def focus_excerpt(prompt: str, start: int, stop: int) -> str:
+    """The needle with FOCUS_CHARS of its surroundings, the needle itself marked [>>> <<<]."""
+    before, after = prompt[max(0, start - FOCUS_CHARS) : start], prompt[stop : stop + FOCUS_CHARS]
+    lead = "..." if start > FOCUS_CHARS else ""
+    trail = "..." if stop + FOCUS_CHARS < len(prompt) else ""
+    return f"{lead}{before}[>>>{prompt[start:stop]}<<<]{after}{trail}"
 
 
 def _repeats(haystack: TokenHaystack | None, source: str, units: int) -> int:

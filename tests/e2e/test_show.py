@@ -70,3 +70,36 @@ def test_an_unknown_sample_is_one_line(run_dir):
     assert lc_bench_in_process("show", str(run_dir), "vt/2k/0", "--around", "50", check_rc=2).stderr.startswith(
         "lc-bench: error: sample vt/2k/0 has no recorded evidence position"
     )
+
+
+def test_records_keep_the_needle_neighbourhood(run_dir):
+    for record in records(run_dir):
+        if record["task"].startswith("niah"):
+            value = record["references"][0]
+            assert f"{value}.<<<]" in record["focus_excerpt"] and "[>>>One of the special" in record["focus_excerpt"]
+        else:
+            assert record["focus_excerpt"] == ""
+
+
+@pytest.mark.browser
+def test_the_report_links_each_sample_to_its_evidence(run_dir, tmp_path):
+    from lc_bench.metrics.aggregate import build_leaderboard
+    from lc_bench.metrics.outputs import write_outputs
+    from tests.metrics.test_html import CHROMIUM_ARGS, chromium_path
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    write_outputs(build_leaderboard([run_dir]), [run_dir], tmp_path, per_cell=5)
+    record = next(r for r in records(run_dir) if r["sample_id"] == "niah_single_2/4k/d100/0")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto((tmp_path / "leaderboard.html").as_uri())
+            evidence = page.locator(f"#focus-{record['key']}")
+            assert evidence.evaluate("node => node.open") is False
+            page.locator(f"a[href='#focus-{record['key']}']").evaluate("node => node.click()")
+            assert evidence.evaluate("node => node.open") is True
+            assert evidence.evaluate("node => node.closest('details.drilldown').open") is True
+            assert record["references"][0] in evidence.inner_text()
+        finally:
+            browser.close()

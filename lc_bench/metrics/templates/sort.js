@@ -31,4 +31,14 @@
       });
     });
   });
+  // a link to a sample's evidence opens its drill-down and the evidence itself
+  function openLinkedDetails() {
+    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+    if (target) { target.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", openLinkedDetails);
+  openLinkedDetails();
 })();
