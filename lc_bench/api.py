@@ -136,7 +136,8 @@ def evaluate(
     max_new_tokens: int | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
-    seed: int = 0,
+    allow_fixtures: bool = False,
+    seed: int | None = None,
     out: str | Path = "results",
     name: str | None = None,
     progress: Progress | None = None,
@@ -149,7 +150,9 @@ def evaluate(
     `depths`: "0,50,100", "0:100:11", "sigmoid:11", "random" or numbers. `runner`: hf (default),
     vllm, openai, ray, echo, constant; `runner_options` and `task_options` ({task: {param: value}})
     are validated like their command-line forms. `temperature` / `top_p`: None keeps the suite's
-    (a paper preset samples as its paper did) or greedy decoding. Bad input raises `lc_bench.errors.UsageError`
+    (a paper preset samples as its paper did) or greedy decoding. A paper preset refuses to fall
+    back to shipped fixtures when its data is missing unless `allow_fixtures` (its protocol is then
+    labelled NAME+fixtures). Bad input raises `lc_bench.errors.UsageError`
     before anything is written. With `write_outputs`, the leaderboard files land in the run folder
     as `lc-bench run` writes them.
     """
@@ -158,7 +161,7 @@ def evaluate(
     config = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
         model=model, tokenizer=tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-        out=out, name=name, runner_options=runner_options, task_params=task_options,
+        allow_fixtures=allow_fixtures, out=out, name=name, runner_options=runner_options, task_params=task_options,
     )
     return run(config, progress, write_outputs)
 

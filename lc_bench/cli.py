@@ -116,7 +116,7 @@ def run_command(
     lengths: Annotated[str | None, typer.Option(help="e.g. 1k,2k,4k or 4k:128k (k = 1024)")] = None,
     depths: Annotated[str | None, typer.Option(help="0,50,100 | 0:100:11 | sigmoid:11 | random")] = None,
     samples: Annotated[int | None, typer.Option(help="samples per length x depth cell")] = None,
-    seed: int = 0,
+    seed: Annotated[int | None, typer.Option(help="sample seed (default 0, or a paper preset's own)")] = None,
     runner: Annotated[str | None, typer.Option(help="hf, vllm, openai, ray, echo, constant (default: hf)")] = None,
     runner_opt: Annotated[list[str], typer.Option(help="runner option NAME=VALUE (repeatable)")] = [],  # noqa: B006
     endpoints: Annotated[
@@ -135,6 +135,9 @@ def run_command(
         float | None, typer.Option(help="sampling temperature (default: 0, greedy; a paper preset's own)")
     ] = None,
     top_p: Annotated[float | None, typer.Option(help="nucleus sampling (default: 1; a paper preset's own)")] = None,
+    allow_fixtures: Annotated[
+        bool, typer.Option(help="let a *-paper suite use the shipped fixtures when its data is missing (a try-out)")
+    ] = False,
     out: Annotated[Path, typer.Option(help="results root")] = Path("results"),
     name: Annotated[str | None, typer.Option(help="run folder name (default MODEL__RUNNER)")] = None,
 ) -> None:
@@ -148,7 +151,8 @@ def run_command(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
         runner_opt=[*runner_opt, *([f"endpoints={endpoints}"] if endpoints else [])], task_opt=task_opt,
         haystack=haystack, model=model, tokenizer=tokenizer,
-        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, out=out, name=name,
+        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, allow_fixtures=allow_fixtures,
+        out=out, name=name,
     )
     result = api.run(config, progress=RichRunProgress())
     summary = result.summary

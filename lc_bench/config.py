@@ -25,7 +25,7 @@ OPTION_NAMES = {
     "samples_per_cell": "--samples", "seed": "--seed", "runner": "--runner", "runner_options": "--runner-opt",
     "model": "--model", "tokenizer": "--tokenizer", "max_new_tokens": "--max-new-tokens",
     "temperature": "--temperature", "top_p": "--top-p", "out_dir": "--out", "run_name": "--name",
-    "protocol": "--suite",
+    "protocol": "--suite", "allow_fixtures": "--allow-fixtures",
 }
 DEFAULT_PROTOCOL = "lc_bench"  # lc_bench's own defaults; a paper preset names its own protocol
 
@@ -84,6 +84,8 @@ class RunConfig(BaseModel):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     # the published setting this run reproduces (a paper preset's name) or lc_bench's own defaults
     protocol: str = Field(DEFAULT_PROTOCOL, min_length=1)
+    # a paper protocol refuses to fall back to shipped fixtures unless this is set (a try-out)
+    allow_fixtures: bool = False
     out_dir: Path = Path("results")
     run_name: str | None = None
 

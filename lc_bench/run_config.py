@@ -75,7 +75,7 @@ def resolve_run_config(
     lengths: str | Sequence[int] | None = None,
     depths: str | Sequence[float] | None = None,
     samples: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     runner: str | None = None,
     runner_opt: Sequence[str] = (),
     task_opt: Sequence[str] = (),
@@ -85,6 +85,7 @@ def resolve_run_config(
     max_new_tokens: int | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
+    allow_fixtures: bool = False,
     out: str | Path = Path("results"),
     name: str | None = None,
     runner_options: Mapping[str, Any] | None = None,
@@ -107,7 +108,8 @@ def resolve_run_config(
         raise UsageError("--samples must be at least 1")
     depth_text = _as_text(depths) or chosen.depths or DEFAULT_DEPTHS
 
-    params = {task: dict(values) for task, values in chosen.task_params.items()}
+    # a suite's parameters for tasks left out with --tasks are not an error (the user's own are)
+    params = {task: dict(values) for task, values in chosen.task_params.items() if task in task_names}
     for source in (parse_task_options(task_opt), task_params or {}):
         for task, values in source.items():
             params.setdefault(task, {}).update(values)
@@ -126,7 +128,7 @@ def resolve_run_config(
         lengths=tuple(parse_lengths(_as_text(lengths) or chosen.lengths or DEFAULT_LENGTHS)),
         depths=() if depth_text.strip() == "random" else tuple(parse_depths(depth_text)),
         samples_per_cell=samples_per_cell,
-        seed=seed,
+        seed=seed if seed is not None else (chosen.seed if chosen.seed is not None else 0),
         runner=runner or chosen.runner or DEFAULT_RUNNER,
         runner_options=options,
         model=model,
@@ -135,6 +137,7 @@ def resolve_run_config(
         temperature=temperature if temperature is not None else chosen.generation.temperature,
         top_p=top_p if top_p is not None else chosen.generation.top_p,
         protocol=chosen.protocol or DEFAULT_PROTOCOL,
+        allow_fixtures=allow_fixtures,
         out_dir=Path(out),
         run_name=name,
     )

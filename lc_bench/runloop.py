@@ -26,6 +26,7 @@ from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_op
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
+from lc_bench.tasks.datafiles import fixture_policy
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
 
 PROMPT_EXCERPT = 400
@@ -93,6 +94,19 @@ def build_samples(
         except UsageError as exc:
             raise UsageError(f"task {task.name}: {exc}") from None
     return samples, context.skipped
+
+
+def build_under_protocol(
+    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig
+) -> tuple[list[Sample], dict[tuple[str, int], int], RunConfig]:
+    """Samples built under the protocol's data policy: a paper protocol refuses shipped fixtures
+    unless the run allows them, and a run that used them is labelled `PROTOCOL+fixtures`."""
+    allowed = config.protocol == DEFAULT_PROTOCOL or config.allow_fixtures
+    with fixture_policy(config.protocol, allowed) as policy:
+        samples, skipped = build_samples(tasks, tokenizer, config)
+    if policy.used and config.protocol != DEFAULT_PROTOCOL:
+        config = config.model_copy(update={"protocol": config.protocol + "+fixtures"})
+    return samples, skipped, config
 
 
 def make_record(
@@ -182,7 +196,7 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOpt
     fingerprint = model_fingerprint(model) if served is None else "api:" + served
     run_dir = choose_run_dir(config, model, fingerprint)
     check_writable(run_dir)
-    samples, skipped = build_samples(list(tasks.values()), tokenizer, config)
+    samples, skipped, config = build_under_protocol(list(tasks.values()), tokenizer, config)
     if window is not None:
         samples = [clip_to_window(sample, window) for sample in samples]
     prepared = PreparedRun(config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped)

@@ -21,6 +21,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import Sample
 from lc_bench.store import RECORDS, iter_records, read_manifest
 from lc_bench.tasks.base import BuildContext, make_task
+from lc_bench.tasks.datafiles import fixture_policy
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
 
 
@@ -91,7 +92,9 @@ def _rebuild(config: RunConfig, tokenizer: ModelTokenizer, record: dict[str, Any
         seed=config.seed,
         max_new_tokens=config.max_new_tokens,
     )
-    return next((s for s in task.build(context) if s.sample_id == record["sample_id"]), None)
+    with fixture_policy(config.protocol, allowed=True):  # rebuilt from whatever data the run used
+        built = task.build(context)
+    return next((s for s in built if s.sample_id == record["sample_id"]), None)
 
 
 def show_prompt(run_dir: Path, sample_id: str, key: str | None = None) -> ShownPrompt:

@@ -40,6 +40,7 @@ class Suite(BaseModel):
     lengths: str | None = None
     depths: str | None = None
     samples: int | None = Field(None, ge=1)
+    seed: int | None = None  # a paper's own sampling seed (e.g. LongGenBench's); --seed wins
     task_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     max_new_tokens: int | None = Field(None, ge=1)  # an output budget for every task (the paper's)
     generation: SuiteGeneration = SuiteGeneration()

@@ -1,18 +1,28 @@
 """Reading task data the same way everywhere: JSONL files (one-line errors naming the bad line) and
-the offline fallback to a shipped fixture (said once, on stderr, never silently)."""
+the offline fallback to a shipped fixture (said once, on stderr, never silently).
+
+Under a paper protocol the fallback is refused: a number printed as "the paper's setting" must come
+from the paper's data. The run loop sets the policy (`fixture_policy`); `--allow-fixtures` lifts it
+for a try-out, and the run's protocol is then labelled `NAME+fixtures`.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lc_bench.config import shown_value
 from lc_bench.errors import UsageError
+
+T = TypeVar("T")
 
 
 def read_bytes(path: Path, what: str) -> bytes:
@@ -122,10 +132,83 @@ def read_adaleval_file(data: str, fields: tuple[str, ...], example: str) -> tupl
     return path, parse_lengths(match.group(1))[0], rows
 
 
-def warn_fixture_fallback(source: str, exc: BaseException, fixture: str = "fixture") -> None:
-    """data=auto could not reach the real dataset: say that the numbers come from a fixture."""
+@dataclass
+class FixturePolicy:
+    """Whether a build may fall back to shipped fixtures, and whether one did."""
+
+    protocol: str = "lc_bench"
+    allowed: bool = True
+    used: list[str] = field(default_factory=list)
+
+
+_POLICY: ContextVar[FixturePolicy | None] = ContextVar("fixture_policy", default=None)
+
+
+@contextmanager
+def fixture_policy(protocol: str, allowed: bool) -> Iterator[FixturePolicy]:
+    """Build samples under a protocol's data policy; the yielded policy lists the fixtures used."""
+    policy = FixturePolicy(protocol, allowed)
+    token = _POLICY.set(policy)
+    try:
+        yield policy
+    finally:
+        _POLICY.reset(token)
+
+
+_RECORDING: ContextVar[list[tuple[str, str, str, str]] | None] = ContextVar("fixture_recording", default=None)
+
+
+def warn_fixture_fallback(source: str, exc: BaseException, fixture: str = "fixture", how: str = "") -> None:
+    """data=auto could not reach the real dataset: say that the numbers come from a fixture, or,
+    under a paper protocol, refuse in one line saying where the real data comes from (`how`)."""
+    event = (source, type(exc).__name__, fixture, how)
+    recording = _RECORDING.get()
+    if recording is not None:  # inside a cached loader: replayed on every call (see `data_cache`)
+        recording.append(event)
+        return
+    _apply_fallback(event)
+
+
+def _apply_fallback(event: tuple[str, str, str, str]) -> None:
+    source, problem, fixture, how = event
+    policy = _POLICY.get() or FixturePolicy()
+    if not policy.allowed:
+        where = f": {how}" if how else ""
+        raise UsageError(
+            f"{source} unavailable ({problem}); the {policy.protocol} protocol needs the real data, "
+            f"not the shipped {fixture}{where} (or run with --allow-fixtures to try it on the fixture)"
+        )
+    policy.used.append(source)
     print(
-        f"lc-bench: warning: {source} unavailable ({type(exc).__name__}); using the shipped {fixture}, "
-        "not the real dataset",
+        f"lc-bench: warning: {source} unavailable ({problem}); using the shipped {fixture}, not the real dataset"
+        + (f" ({how})" if how else ""),
         file=sys.stderr,
     )
+
+
+def data_cache(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """`functools.lru_cache` for data loaders whose fallback to a fixture must be decided on every
+    call: a cached result would otherwise skip the policy of a later run (a paper protocol)."""
+
+    def decorate(load: Callable[..., T]) -> Callable[..., T]:
+        @lru_cache(maxsize=maxsize)
+        def recorded(*args: Any) -> tuple[T, tuple[tuple[str, str, str, str], ...]]:
+            events: list[tuple[str, str, str, str]] = []
+            token = _RECORDING.set(events)
+            try:
+                result = load(*args)
+            finally:
+                _RECORDING.reset(token)
+            return result, tuple(events)
+
+        @wraps(load)
+        def call(*args: Any) -> T:
+            result, events = recorded(*args)
+            for event in events:
+                _apply_fallback(event)
+            return result
+
+        call.cache_clear = recorded.cache_clear  # type: ignore[attr-defined]
+        return call
+
+    return decorate

@@ -8,17 +8,46 @@
   ignore length. A dimension maps to (score - 1) * 25 and quality is their mean, which equals the
   published total (mean over dimensions of (mean score - 1) * 25). Parsing follows eval_quality.py:
   the ```json block when there is one, newlines removed, every dimension required; a verdict that
-  does not parse is counted as a failure and left unscored (the original retries up to five times,
-  then drops it).
+  does not parse is asked again while the setting allows more tries (LongWriter's: five in all),
+  then counted as a failure and left unscored. (In eval_quality.py a JSON verdict that lacks a
+  dimension uses up two of the five tries; here every unparsable reply is one try.)
+* longgenbench: LongGenBench's own check (Wu et al., Evalution/eval.py): per asked (unit, event), the
+  unit's block in its published wording; "yes" anywhere in the reply counts (lc_bench/scoring/longgenbench.py).
+
+How a plan is sampled (`JudgeSampling`): `sampling` is lc_bench's setting (greedy, one try), and
+`paper_sampling` the original's, used for records made under a paper protocol (lc_bench/judge.py):
+LongWriter's quality judge samples at temperature 0.5 with up to 1024 new tokens and tries up to
+five times while the verdict does not parse (evaluation/eval_quality.py:18, 68); LongGenBench's
+judge is Llama-3.1-8B-Instruct fed the raw prompt (no chat template) at temperature 0.95, top-p 0.95,
+seed 42, 50 new tokens (eval.py:130-136).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from lc_bench.errors import UsageError
+from lc_bench.scoring.longgenbench import KINDS, check_questions, full_text, longgenbench_scores, says_yes
+
+
+@dataclass(frozen=True)
+class JudgeSampling:
+    """How a judge plan's prompts are generated: decoding, output budget, chat template, and how
+    many tries a record gets in all while its verdicts do not parse (a runner error is never retried).
+    Each further try samples with the next seed."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    max_new_tokens: int = 1024
+    use_chat_template: bool = True
+    attempts: int = 1
+
+
+LC_BENCH_SAMPLING = JudgeSampling()
 
 DIMENSIONS = ("Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience")
 
@@ -97,6 +126,11 @@ def parse_yes_no(text: str) -> bool | None:
 class LongWriteQuality:
     """longwrite: one six-dimension verdict per sample; adds `quality` scores."""
 
+    sampling = LC_BENCH_SAMPLING
+    # LongWriter evaluation/eval_quality.py: temperature=0.5, max_new_tokens=1024 (line 18), and
+    # `while scores is None and trys < 5` (line 68): five tries at most
+    paper_sampling = JudgeSampling(temperature=0.5, max_new_tokens=1024, attempts=5)
+
     def prompts(self, record: dict[str, Any]) -> list[str]:
         return [judge_prompt(_request_of(record), record["completion"]["text"])]
 
@@ -107,6 +141,9 @@ class LongWriteQuality:
 
 class LongGenChecks:
     """longgen: a yes/no per (event, unit) on that unit's block, replacing the keyword rule."""
+
+    sampling = LC_BENCH_SAMPLING
+    paper_sampling = None  # lc_bench's own design: no published setting
 
     def _pairs(self, record: dict[str, Any]) -> list[tuple[int, int, str]]:
         from lc_bench.scoring.longgen import split_units
@@ -130,6 +167,32 @@ class LongGenChecks:
         judged = longgen_scores(record["completion"]["text"], metadata["unit"], int(metadata["units"]),
                                 metadata["checks"], verdicts)
         return judged, {f"{i}:{u}": v for (i, u), v in verdicts.items()}
+
+
+class LongGenBenchChecks:
+    """longgenbench: LongGenBench's yes/no question per asked (unit, event), on the unit's block of
+    the prefixed output; the verdicts replace the stand-in rule and the scores are recomputed. A
+    reply always parses ("yes" anywhere, else no), so nothing is retried."""
+
+    sampling = JudgeSampling(max_new_tokens=50)
+    paper_sampling = JudgeSampling(temperature=0.95, top_p=0.95, seed=42, max_new_tokens=50, use_chat_template=False)
+
+    def _questions(self, record: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+        metadata = record["metadata"]
+        return check_questions(full_text(metadata["prefix"], record["completion"]["text"]), metadata)
+
+    def prompts(self, record: dict[str, Any]) -> list[str]:
+        return [prompt for _, _, _, prompt in self._questions(record)]
+
+    def scores(self, record: dict[str, Any], replies: list[str]) -> tuple[dict[str, float], Any] | None:
+        questions = self._questions(record)
+        verdicts = {(kind, unit): says_yes(reply) for (kind, unit, _, _), reply in zip(questions, replies, strict=True)}
+        metadata = record["metadata"]
+        judged = longgenbench_scores(full_text(metadata["prefix"], record["completion"]["text"]), metadata, verdicts)
+        # eval.py's results_once / results_range / results_periodic: unit -> "yes" | "no"
+        parsed = {kind: {unit: "yes" if verdicts[(k, unit)] else "no" for k, unit, _, _ in questions if k == kind}
+                  for kind in KINDS}
+        return judged, parsed
 
 
 def _request_of(record: dict[str, Any]) -> str:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -55,6 +54,7 @@ from lc_bench.tasks.datafiles import (
     TEXTS,
     TEXTS_OR_NULL,
     WHOLE_NUMBER,
+    data_cache,
     layout_problem,
     numbered_jsonl,
     warn_fixture_fallback,
@@ -172,7 +172,7 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
             for key, value in row.items()}
 
 
-@lru_cache(maxsize=64)
+@data_cache(maxsize=64)
 def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[dict[str, Any], ...], str]:
     """(records, source) for one dataset: `fixture`, a file, or a hub id (`auto` falls back)."""
     if data == "fixture":
@@ -191,7 +191,7 @@ def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[di
                 for number, row in enumerate(load_dataset(hub_id, config, split="test"), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto" and fixture_path(dataset).exists():
-            warn_fixture_fallback(f"{hub_id}/{dataset}", exc)
+            warn_fixture_fallback(f"{hub_id}/{dataset}", exc, how=GET_DATA_HINT)
             return tuple(_read_file(fixture_path(dataset), dataset)), "fixture"
         raise UsageError(f"cannot load LongBench {dataset} from {hub_id} ({type(exc).__name__}); "
                          f"{GET_DATA_HINT}") from None

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -53,7 +52,14 @@ from lc_bench.errors import UsageError
 from lc_bench.registry import TASKS
 from lc_bench.schema import Sample
 from lc_bench.tasks.base import BuildContext, FollowUp, TaskParams
-from lc_bench.tasks.datafiles import TEXT, layout_problem, numbered_jsonl, read_json_list, warn_fixture_fallback
+from lc_bench.tasks.datafiles import (
+    TEXT,
+    data_cache,
+    layout_problem,
+    numbered_jsonl,
+    read_json_list,
+    warn_fixture_fallback,
+)
 from lc_bench.tasks.longbench import LongBenchParams, LongBenchTask, original_decode, raw_prompt_ids
 from lc_bench.tokenizers import ModelTokenizer
 
@@ -158,7 +164,7 @@ def _read_file(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return [(f"{path}: record {number}", row) for number, row in enumerate(read_json_list(path), 1)]
 
 
-@lru_cache(maxsize=8)
+@data_cache(maxsize=8)
 def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
     if data == "fixture":
         path = Path(str(resources.files("lc_bench") / "data" / "longbench_v2" / "questions.jsonl"))
@@ -176,7 +182,9 @@ def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
                 for number, row in enumerate(load_dataset(hub_id, split="train"), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto":
-            warn_fixture_fallback(hub_id, exc)
+            warn_fixture_fallback(hub_id, exc, how=(
+                "download data.json from the hub dataset THUDM/LongBench-v2 on a machine with network, then pass "
+                "--task-opt longbench_v2.data=PATH"))
             return load_questions("fixture")
         raise UsageError(f"cannot load LongBench v2 from {hub_id} ({type(exc).__name__})") from None
     return tuple(_check(rows, hub_id)), hub_id

@@ -26,7 +26,6 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -39,7 +38,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.datafiles import decode_utf8, read_bytes, read_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import data_cache, decode_utf8, read_bytes, read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.fitting import fit_to_budget
 from lc_bench.tasks.haystack import default_essays
 
@@ -263,7 +262,7 @@ def _hotpot_layout(rows: Any) -> list[dict[str, Any]]:
             for row in rows]
 
 
-@lru_cache(maxsize=8)
+@data_cache(maxsize=8)
 def load_qa(data: str, dataset: str, fixture_name: str) -> QAData:
     if data == "fixture":
         return fixture(fixture_name)
@@ -373,7 +372,7 @@ def ruler_fixture(dataset: str) -> RulerData:
     return ruler_squad(data, "fixture") if dataset == "squad" else ruler_hotpot(data, "fixture")
 
 
-@lru_cache(maxsize=8)
+@data_cache(maxsize=8)
 def load_ruler_qa(data: str, dataset: str) -> RulerData:
     """`fixture`, `auto` (the hub's copy of RULER's file, else the fixture with a warning) or the
     published file's path."""
@@ -388,7 +387,7 @@ def load_ruler_qa(data: str, dataset: str) -> RulerData:
             rows = load_dataset(hub_id, config, split=split)
         except Exception as exc:  # noqa: BLE001 - offline or missing: say so in one line
             where = f"RULER's file: {official.url}; pass it as --task-opt {official.task}.data=PATH"
-            warn_fixture_fallback(hub_id, exc, f"{official.fixture} fixture ({where})")
+            warn_fixture_fallback(hub_id, exc, f"{official.fixture} fixture", how=where)
             return ruler_fixture(dataset)
         if dataset == "squad":
             return ruler_squad(_squad_layout(rows), "squad_v2")

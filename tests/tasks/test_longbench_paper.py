@@ -260,12 +260,12 @@ def test_longbench_paper_suite_end_to_end(tiny_model_dir, tmp_path):
     from tests.e2e.test_cli import records
 
     result = evaluate(suite="longbench-paper", runner="echo", model=str(tiny_model_dir), samples=1, lengths="4k",
-                      out=tmp_path, name="paper")
+                      out=tmp_path, name="paper", allow_fixtures=True)
     rows = records(result.run_dir)
     assert len(rows) == 21 and all(r["completion"]["error"] is None for r in rows)
     assert all(r["metadata"]["truncation"] == "paper" and r["metadata"]["max_length"] == 3500 for r in rows)
     assert all(r["target_length"] == 4096 for r in rows)
-    assert all(r["protocol"] == "longbench-paper" for r in rows)
+    assert all(r["protocol"] == "longbench-paper+fixtures" for r in rows)
 
 
 def test_longbench_v2_paper_suite_end_to_end_drops_empty_replies(tiny_model_dir, tmp_path):
@@ -280,15 +280,15 @@ def test_longbench_v2_paper_suite_end_to_end_drops_empty_replies(tiny_model_dir,
         {"contains": "Which bird lays", "reply": ""},  # dropped
     ]))
     result = evaluate(suite="longbench-v2-paper", runner="constant", runner_options={"script": str(script)},
-                      model=str(tiny_model_dir), lengths="32k", out=tmp_path, name="v2paper")
+                      model=str(tiny_model_dir), lengths="32k", out=tmp_path, name="v2paper", allow_fixtures=True)
     rows = {r["metadata"]["_id"]: r for r in records(result.run_dir)}
     assert len(rows) == 4 and all(r["completion"]["error"] is None for r in rows.values())
     assert [rows[f"lcbench-v2-{n}"]["score"] for n in range(4)] == [100.0, 0.0, None, None]
     assert rows["lcbench-v2-2"]["scores"] == {"dropped_empty": 1.0}
     assert all(r["max_new_tokens"] == 128 and r["metadata"]["max_length"] == 120000 for r in rows.values())
-    assert all(r["protocol"] == "longbench-v2-paper" for r in rows.values())
+    assert all(r["protocol"] == "longbench-v2-paper+fixtures" for r in rows.values())
     assert result.records["score"].mean() == 50.0  # over the two written replies, as result.py counts
     board = result.tables["scores"]
     assert board[board["level"] == "task"][32768].tolist() == [50.0]  # the leaderboard's accuracy too
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
-    assert manifest["config"]["temperature"] == 0.1 and manifest["config"]["protocol"] == "longbench-v2-paper"
+    assert manifest["config"]["temperature"] == 0.1 and manifest["config"]["protocol"] == "longbench-v2-paper+fixtures"

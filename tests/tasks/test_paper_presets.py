@@ -68,7 +68,7 @@ def _records(run_dir):
 def test_ruler_paper_runs_end_to_end(tiny_model_dir, tmp_path):
     # 2k: cwe's one-shot example alone is over 1k tokens with the tiny tokenizer
     result = lc_bench.evaluate(suite="ruler-paper", runner="echo", model=str(tiny_model_dir), samples=1,
-                               lengths="2k", out=tmp_path, name="ruler", write_outputs=False)
+                               lengths="2k", out=tmp_path, name="ruler", write_outputs=False, allow_fixtures=True)
     rows = _records(result.run_dir)
     assert sorted(r["task"] for r in rows) == sorted(RULER_TASKS)
     assert {r["task"]: r["max_new_tokens"] for r in rows} == RULER_BUDGETS
@@ -77,9 +77,9 @@ def test_ruler_paper_runs_end_to_end(tiny_model_dir, tmp_path):
     # the fixture's first answerable question; echo repeats the prompt, which holds the gold paragraph
     assert qa["qa_1"]["references"] == ["1871", "1871", "in 1871"] and qa["qa_1"]["score"] == 100.0
     assert qa["qa_2"]["references"] == ["Lune"]
-    assert {r.get("protocol") for r in rows} == {"ruler-paper"}  # needs run_config's protocol wiring
+    assert {r.get("protocol") for r in rows} == {"ruler-paper+fixtures"}  # the QA data is the fixture
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
-    assert manifest.get("protocol") == "ruler-paper"
+    assert manifest.get("protocol") == "ruler-paper+fixtures"
 
 
 def test_adaleval_paper_runs_end_to_end(tiny_model_dir, tmp_path):
