@@ -183,10 +183,14 @@ def judge(
     tokenizer: str | None = None,
     runner_options: Mapping[str, Any] | None = None,
     tasks: Sequence[str] | None = None,
+    setting: str = "auto",
 ) -> JudgeSummary:
     """Grade a run's outputs with a judge model (`lc-bench judge`): every task of the run that
     declares a judge plan, or `tasks`. The judge is any runner; its model resolves as for `evaluate`
-    (`tokenizer` for API models). Judged records are appended (the latest wins); rerunning resumes."""
+    (`tokenizer` for API models). Judged records are appended (the latest wins); rerunning resumes.
+    `setting`: "paper" samples the judge as each benchmark's paper did (e.g. LongWriter: temperature
+    0.5, up to 5 tries), "lc_bench" greedily with one try, "auto" the paper's for records made under
+    a paper protocol."""
     from lc_bench.judge import judge_run
     from lc_bench.models import resolve_model, resolve_served_model
     from lc_bench.registry import RUNNERS
@@ -200,6 +204,6 @@ def judge(
     ref = resolve_model(model) if tokenizer is None else resolve_served_model(model)
     judge_runner = runner_class(RunnerContext(model=ref, tokenizer=resolve_tokenizer(tokenizer, ref)), options)
     try:
-        return judge_run(Path(run_dir), judge_runner, ref.name, None if tasks is None else tuple(tasks))
+        return judge_run(Path(run_dir), judge_runner, ref.name, None if tasks is None else tuple(tasks), setting)
     finally:
         judge_runner.close()

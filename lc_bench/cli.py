@@ -273,6 +273,10 @@ def judge_command(
     tasks: Annotated[
         str | None, typer.Option(help="comma-separated tasks to grade (default: the run's tasks that declare a judge)")
     ] = None,
+    setting: Annotated[
+        str, typer.Option(help="judge sampling: paper (as published), lc_bench (greedy, one try), auto (paper for "
+                          "records of a paper protocol)")
+    ] = "auto",
 ) -> None:
     """Grade a run's outputs with a judge model (tasks that declare one: longwrite quality, longgen checks)."""
     from lc_bench import api
@@ -281,9 +285,9 @@ def judge_command(
 
     chosen = None if tasks is None else tuple(t.strip() for t in tasks.split(",") if t.strip())
     summary = api.judge(run_dir, runner, model=model, tokenizer=tokenizer,
-                        runner_options=parse_key_values(runner_opt, "--runner-opt"), tasks=chosen)
+                        runner_options=parse_key_values(runner_opt, "--runner-opt"), tasks=chosen, setting=setting)
     typer.echo(f"judged {summary.judged} samples, {summary.failures} verdicts did not parse, "
-               f"{summary.skipped} already judged -> {run_dir}")
+               f"{summary.retried} tries asked again, {summary.skipped} already judged -> {run_dir}")
     typer.echo(write_leaderboard([run_dir], run_dir))
 
 

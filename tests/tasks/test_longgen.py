@@ -164,7 +164,7 @@ def test_judge_stage_grades_stores_and_resumes(tiny_model_dir, tmp_path):
     judge = ["judge", str(tmp_path / "w"), "--runner", "constant", "--runner-opt", f"script={script}",
              "--model", str(tiny_model_dir)]
     result = lc_bench(*judge)
-    assert "judged 1 samples, 1 verdicts did not parse, 0 already judged" in result.stdout
+    assert "judged 1 samples, 1 verdicts did not parse, 0 tries asked again, 0 already judged" in result.stdout
     lines = records(tmp_path / "w")
     assert len(lines) == 4  # two samples, each with its judged line appended
     latest = {row["key"]: row for row in lines}
@@ -178,11 +178,18 @@ def test_judge_stage_grades_stores_and_resumes(tiny_model_dir, tmp_path):
     assert bad["judge"]["verdicts"] == ["I liked it."]
     # rerunning grades only what did not parse
     again = lc_bench(*judge)
-    assert "judged 0 samples, 1 verdicts did not parse, 1 already judged" in again.stdout
+    assert "judged 0 samples, 1 verdicts did not parse, 0 tries asked again, 1 already judged" in again.stdout
     board = json.loads((tmp_path / "w" / "leaderboard.json").read_text())
     assert any(row["quality"] == pytest.approx((23 / 6 - 1) * 25) for row in board["generation"])
     manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
     assert [inv["judge"]["failures"] for inv in manifest["invocations"] if "judge" in inv] == [1, 1]
+    # LongWriter's own judge sampling: temperature 0.5, an unparsable verdict asked up to 5 times
+    paper = lc_bench(*judge, "--setting", "paper")
+    assert "judged 1 samples, 1 verdicts did not parse, 4 tries asked again, 0 already judged" in paper.stdout
+    retried = {row["key"]: row for row in records(tmp_path / "w")}[bad["key"]]["judge"]
+    assert retried["verdicts"] == ["I liked it."] and len(retried["earlier_verdicts"]) == 4
+    assert retried["sampling"]["temperature"] == 0.5 and retried["setting"] == "paper"
+    assert lc_bench(*judge, "--setting", "nonsense", check_rc=2).stderr.startswith("lc-bench: error: judge setting")
 
 
 def test_a_judge_replaces_the_keyword_rule_for_structured_checks(tiny_model_dir, tiny_tokenizer, tmp_path):
