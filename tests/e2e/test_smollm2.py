@@ -25,7 +25,7 @@ def test_exact_lengths_with_the_real_tokenizer_1k_to_128k(smollm2_tokenizer):
         assert measured == sample.input_tokens
         assert budget - 2 <= measured <= budget, sample.sample_id
     long_sample = samples[-1]
-    assert long_sample.metadata["haystack_repeats"] > 1  # the essays hold ~8k tokens
+    assert long_sample.metadata["haystack_repeats"] == 0  # the public-domain books fill 128k without repeating
 
 
 def test_cli_run_on_smollm2_finds_the_needle(smollm2_dir, tmp_path):
