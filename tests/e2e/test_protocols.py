@@ -88,3 +88,17 @@ def test_a_suite_seed_is_used_unless_the_command_line_gives_one(tmp_path):
     assert resolve_run_config(suite=str(suite)).seed == 6211027
     assert resolve_run_config(suite=str(suite), seed=3).seed == 3
     assert resolve_run_config(tasks="niah").seed == 0
+
+
+@pytest.mark.parametrize(
+    ("suite", "lengths"),
+    [("ruler-paper", "2k"), ("longbench-paper", "4k"), ("longbench-v2-paper", "32k"), ("adaleval-paper", "2k"),
+     ("longgenbench-paper", "32k")],
+)
+def test_every_preset_runs_end_to_end_on_fixtures_with_the_echo_runner(tiny_model_dir, tmp_path, suite, lengths):
+    result = api.evaluate(suite=suite, model=str(tiny_model_dir), runner="echo", lengths=lengths, samples=1,
+                          out=tmp_path, allow_fixtures=True, write_outputs=False)
+    rows = [json.loads(line) for line in (result.summary.run_dir / "records.jsonl").read_text().splitlines()]
+    assert rows and all(row["completion"]["error"] is None for row in rows)
+    assert {row["protocol"] for row in rows} <= {suite, suite + "+fixtures"}
+    assert set(load_suite(suite).tasks) >= {row["task"] for row in rows}
