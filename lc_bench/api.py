@@ -136,12 +136,13 @@ def evaluate(
     max_new_tokens: int | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
-    allow_fixtures: bool = False,
+    allow_fixtures: bool | None = None,
     seed: int | None = None,
-    out: str | Path = "results",
+    out: str | Path | None = None,
     name: str | None = None,
     progress: Progress | None = None,
     write_outputs: bool = True,
+    config: str | Path | None = None,
 ) -> EvalResult:
     """Run (or resume) an evaluation and return its leaderboard; the same options as `lc-bench run`.
 
@@ -152,18 +153,22 @@ def evaluate(
     are validated like their command-line forms. `temperature` / `top_p`: None keeps the suite's
     (a paper preset samples as its paper did) or greedy decoding. A paper preset refuses to fall
     back to shipped fixtures when its data is missing unless `allow_fixtures` (its protocol is then
-    labelled NAME+fixtures). Bad input raises `lc_bench.errors.UsageError`
+    labelled NAME+fixtures). `out`: the results root ("results" unless the run file names one).
+    `config`: a run file (YAML, as `lc-bench run --config`, see lc_bench/run_file.py) whose values
+    fill every argument left as None; the arguments given here win over it, and it wins over the
+    suite. Bad input raises `lc_bench.errors.UsageError`
     before anything is written. With `write_outputs`, the leaderboard files land in the run folder
     as `lc-bench run` writes them.
     """
     from lc_bench.run_config import resolve_run_config
 
-    config = resolve_run_config(
+    resolved = resolve_run_config(
         suite=suite, tasks=tasks, lengths=lengths, depths=depths, samples=samples, seed=seed, runner=runner,
         model=model, tokenizer=tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
         allow_fixtures=allow_fixtures, out=out, name=name, runner_options=runner_options, task_params=task_options,
+        config_file=config,
     )
-    return run(config, progress, write_outputs)
+    return run(resolved, progress, write_outputs)
 
 
 def run(config: RunConfig, progress: Progress | None = None, write_outputs: bool = True) -> EvalResult:

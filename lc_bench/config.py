@@ -31,15 +31,33 @@ DEFAULT_PROTOCOL = "lc_bench"  # lc_bench's own defaults; a paper preset names i
 
 
 def describe_error(error: ErrorDetails, names: Mapping[str, str]) -> str:
-    """One pydantic error as "OPTION: problem (got VALUE)", the option spelled as `names` says."""
-    head = str(error["loc"][0]) if error["loc"] else ""
-    where = ".".join([names.get(head, head), *(str(part) for part in error["loc"][1:])])
+    """One pydantic error as "OPTION: problem (got VALUE)", the option spelled as `names` says.
+
+    A value outside a fixed set of choices (a Literal, an Enum) names the closest one, and an
+    unknown key the closest of `names` (did you mean). The tags pydantic puts in a location for the
+    alternatives of a union (`constrained-int`, `literal['auto']`) are left out."""
+    import re
+
+    from lc_bench.registry import close_matches
+
+    loc = [str(part) for part in error["loc"] if not re.match(r"(constrained-|literal\[|function-|lax-|strict-)",
+                                                               str(part))]
+    head = loc[0] if loc else ""
+    where = ".".join([names.get(head, head), *loc[1:]])
     if error["type"] == "missing":
         return f"{where} is required"
     if error["type"] == "extra_forbidden":
-        return f"unknown key {where!r}"
+        close = close_matches(head, names, n=1) if len(loc) == 1 else []
+        return f"unknown key {where!r}" + (f" (did you mean {close[0]}?)" if close else "")
     problem = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
-    return f"{where}: {problem} (got {shown_value(error['input'])})"
+    got = shown_value(error["input"])
+    if error["type"] in ("literal_error", "enum"):
+        expected = (error.get("ctx") or {}).get("expected", "")
+        close = close_matches(str(error["input"]), re.findall(r"'([^']*)'", str(expected)), n=1)
+        got += f"; did you mean {close[0]}?" if close else ""
+    elif error["type"] == "value_error" and got in problem:  # the message quotes the value already
+        return f"{where}: {problem}"
+    return f"{where}: {problem} (got {got})"
 
 
 def shown_value(value: Any) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,10 @@ def resolve_model(spec: str | None) -> ModelRef:
         return ModelRef(name=path.name, source=str(path))
     if _looks_like_hub_id(spec):
         return ModelRef(name=spec, source=spec, is_local=False)
-    raise UsageError(f"model path not found: {spec}")
+    raise UsageError(f"model path not found: {spec}" + (
+        "" if any(mark in spec for mark in "/\\") or spec.startswith((".", "~")) or spec.endswith(".gguf") else
+        "; API models need --tokenizer (tiktoken[:ENCODING] or a local/hub tokenizer folder) to count tokens"
+    ))
 
 
 def resolve_served_model(spec: str | None) -> ModelRef:
@@ -105,8 +110,17 @@ def default_model() -> ModelRef:
     # "-2": the conversion format (no leftover quantization_config); older folders are not reused
     converted = cache_dir() / f"smollm2-135m-instruct-{version(DEFAULT_MODEL_PACKAGE)}-2"
     if not (converted / "config.json").exists():
+        announce(f"converting the bundled model once (about a minute) into {converted} ...")
+        began = time.perf_counter()
         convert_gguf(folder / DEFAULT_GGUF, converted)
+        announce(f"converted the bundled model in {time.perf_counter() - began:.0f} s; later runs reuse it")
     return ModelRef(name=DEFAULT_MODEL_NAME, source=str(converted))
+
+
+def announce(message: str) -> None:
+    """One line on stderr for a slow step that happens once (every caller waits for it: the CLI,
+    the Python API, `lc-bench show`), before any progress display is up."""
+    print(f"lc-bench: {message}", file=sys.stderr, flush=True)
 
 
 def convert_gguf(gguf_path: Path, target: Path) -> None:

@@ -17,13 +17,43 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
 
 from lc_bench.errors import UsageError
 
 T = TypeVar("T")
+
+
+def close_matches(word: str, choices: Iterable[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The choices closest to a misspelt `word`, best first (difflib, ignoring case)."""
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(str(choice).casefold(), str(choice))
+    found = difflib.get_close_matches(str(word).casefold(), list(by_folded), n=n, cutoff=cutoff)
+    return [by_folded[folded] for folded in found]
+
+
+def did_you_mean(word: str, choices: Iterable[str], prefix: str = "; ", n: int = 3) -> str:
+    """`prefix` + "did you mean A, B?" for the closest choices, or "" when none is close.
+    Every "unknown NAME" message uses it: tasks, runners, suites, options, parameters, keys."""
+    close = close_matches(word, choices, n=n)
+    return f"{prefix}did you mean {', '.join(close)}?" if close else ""
+
+
+def one_error_per_field(errors: Iterable[dict]) -> list[dict]:
+    """A pydantic error list with one error per field, in order: of a union's alternatives
+    (`int | "auto"`), the fixed-choice one when the bad value is close to a choice, else the first."""
+    chosen: dict[object, dict] = {}
+    for error in errors:
+        head = error["loc"][0] if error["loc"] else ""
+        choices = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+        helpful = error["type"] == "literal_error" and bool(close_matches(str(error.get("input")), choices))
+        if head not in chosen or helpful:
+            chosen[head] = error
+    return list(chosen.values())
 
 
 class Registry(Generic[T]):
@@ -62,8 +92,7 @@ class Registry(Generic[T]):
             return self._entries[name]
         if failures:  # the name may be the broken plugin's: say so rather than guess
             raise UsageError(f"unknown {self.kind} {name!r}, and {failures[0]}")
-        close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(name, self._entries)
         raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._entries))})")
 
     def _load_builtins(self) -> None:

@@ -46,13 +46,69 @@ class RunSummary:
 
 
 class Progress:
-    """Progress hooks; the CLI plugs in a rich progress bar, the library default is silent."""
+    """Progress hooks; the CLI plugs in `lc_bench.progress.RichRunProgress`, the library default is
+    silent. Every hook has a default here, and the run loop skips hooks an object lacks: an object
+    with only start/advance/stop (written before the others existed) keeps working.
+
+    Order: `preparing` and `building` while the run is prepared, `plan` and `start` once, `advance`
+    per record, `stop` once at the end, also when the run is refused or interrupted before `start`.
+    """
+
+    def preparing(self, message: str) -> None:
+        """A step before the first request that can take a while ("loading MODEL ...")."""
+
+    def building(self, task: str, count: int, seconds: float) -> None:
+        """One task's samples are built: `count` of them in `seconds`."""
+
+    def plan(self, cells: dict[tuple[str, int], tuple[int, int]]) -> None:
+        """Per (task, target_length) cell: (samples, already recorded); called just before start."""
 
     def start(self, total: int, already_done: int) -> None: ...
 
     def advance(self, record: Record) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class ProgressHooks(Progress):
+    """The run loop's side of a progress object: hooks it lacks are skipped, and stop() reaches it
+    once. An error in its stop() never hides the run's own error or interrupt (an interrupted run
+    must still end with the CLI's resume line): it is kept in `stop_error` and raised only after a
+    run that succeeded."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.stopped = False
+        self.stop_error: Exception | None = None
+
+    def _call(self, name: str, *args: Any) -> None:
+        hook = getattr(self.progress, name, None)
+        if hook is not None:
+            hook(*args)
+
+    def preparing(self, message: str) -> None:
+        self._call("preparing", message)
+
+    def building(self, task: str, count: int, seconds: float) -> None:
+        self._call("building", task, count, seconds)
+
+    def plan(self, cells: dict[tuple[str, int], tuple[int, int]]) -> None:
+        self._call("plan", cells)
+
+    def start(self, total: int, already_done: int) -> None:
+        self._call("start", total, already_done)
+
+    def advance(self, record: Record) -> None:
+        self._call("advance", record)
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        try:
+            self._call("stop")
+        except Exception as exc:  # noqa: BLE001 - raised after a successful run, never over its own error
+            self.stop_error = exc
 
 
 # Sample fields added after release 0.1: left out of the key while at their default, so runs made
@@ -76,9 +132,10 @@ def sample_key(sample: Sample, runner_identity: dict[str, Any], params: Generati
 
 
 def build_samples(
-    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig
+    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig, progress: Progress | None = None
 ) -> tuple[list[Sample], dict[tuple[str, int], int]]:
-    """Every task's samples, and how many each left out per length (they could not fit)."""
+    """Every task's samples, and how many each left out per length (they could not fit); each
+    task's count and seconds go to `progress.building` as it finishes."""
     context = BuildContext(
         tokenizer=tokenizer,
         lengths=tuple(config.lengths),
@@ -89,21 +146,25 @@ def build_samples(
     )
     samples: list[Sample] = []
     for task in tasks:
+        began = time.perf_counter()
         try:
-            samples.extend(task.build(context))
+            built = list(task.build(context))
         except UsageError as exc:
             raise UsageError(f"task {task.name}: {exc}") from None
+        samples.extend(built)
+        if progress is not None:
+            ProgressHooks(progress).building(task.name, len(built), time.perf_counter() - began)
     return samples, context.skipped
 
 
 def build_under_protocol(
-    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig
+    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig, progress: Progress | None = None
 ) -> tuple[list[Sample], dict[tuple[str, int], int], RunConfig]:
     """Samples built under the protocol's data policy: a paper protocol refuses shipped fixtures
     unless the run allows them, and a run that used them is labelled `PROTOCOL+fixtures`."""
     allowed = config.protocol == DEFAULT_PROTOCOL or config.allow_fixtures
     with fixture_policy(config.protocol, allowed) as policy:
-        samples, skipped = build_samples(tasks, tokenizer, config)
+        samples, skipped = build_samples(tasks, tokenizer, config, progress)
     if policy.used and config.protocol != DEFAULT_PROTOCOL:
         config = config.model_copy(update={"protocol": config.protocol + "+fixtures"})
     return samples, skipped, config
@@ -171,8 +232,11 @@ class PreparedRun:
     skipped: dict[tuple[str, int], int]  # (task, length) -> samples left out
 
 
-def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOptions]:
-    """Validate names, options, model, lengths and output dir, and build the samples.
+def prepare_run(
+    config: RunConfig, progress: Progress | None = None
+) -> tuple[PreparedRun, type[Runner], RunnerOptions]:
+    """Validate names, options, model, lengths and output dir, and build the samples (each task
+    reported to `progress.building`).
 
     Raises UsageError on any bad input; writes nothing.
     """
@@ -196,7 +260,9 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOpt
     fingerprint = model_fingerprint(model) if served is None else "api:" + served
     run_dir = choose_run_dir(config, model, fingerprint)
     check_writable(run_dir)
-    samples, skipped, config = build_under_protocol(list(tasks.values()), tokenizer, config)
+    if progress is not None:
+        ProgressHooks(progress).preparing(f"building samples for {len(tasks)} task{'s' * (len(tasks) != 1)} ...")
+    samples, skipped, config = build_under_protocol(list(tasks.values()), tokenizer, config, progress)
     if window is not None:
         samples = [clip_to_window(sample, window) for sample in samples]
     prepared = PreparedRun(config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped)
@@ -206,14 +272,23 @@ def prepare_run(config: RunConfig) -> tuple[PreparedRun, type[Runner], RunnerOpt
 def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSummary:
     """Run (or resume) an evaluation; raises UsageError before writing anything on bad input."""
     started = time.perf_counter()
-    prepared, runner_class, options = prepare_run(config)
-    runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
+    hooks = ProgressHooks(progress or Progress())
     try:
-        if prepared.samples:
-            runner.prepare(max(sample.input_tokens + sample.max_new_tokens for sample in prepared.samples))
-        return execute(prepared, runner, progress or Progress(), started)
+        prepared, runner_class, options = prepare_run(config, hooks)
+        if prepared.samples and runner_class.feeds_token_ids:
+            hooks.preparing(f"loading {prepared.model.name} with the {runner_class.name} runner ...")
+        runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
+        try:
+            if prepared.samples:
+                runner.prepare(max(sample.input_tokens + sample.max_new_tokens for sample in prepared.samples))
+            summary = execute(prepared, runner, hooks, started)
+        finally:
+            runner.close()
     finally:
-        runner.close()
+        hooks.stop()  # a run refused or interrupted before its first sample ends the display too
+    if hooks.stop_error is not None:
+        raise hooks.stop_error
+    return summary
 
 
 def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: float) -> RunSummary:
@@ -243,6 +318,11 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
         done = store.done_keys() & keyed.keys()
         pending = [key for key in keyed if key not in done]
         pending_count = len(pending)
+        cells: dict[tuple[str, int], tuple[int, int]] = {}
+        for key, sample in keyed.items():
+            total, recorded = cells.get((sample.task, sample.target_length), (0, 0))
+            cells[(sample.task, sample.target_length)] = (total + 1, recorded + (key in done))
+        ProgressHooks(progress).plan(cells)
         progress.start(len(keyed), len(done))
         first_calls = store.stage_outputs()
         requests = [to_request(key, keyed[key], params) for key in pending if key not in first_calls]

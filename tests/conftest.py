@@ -12,6 +12,8 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# a gate run inside the tests must never append to the real job summary of a GitHub Actions run
+os.environ.pop("GITHUB_STEP_SUMMARY", None)
 
 
 @pytest.fixture(scope="session")

@@ -2,18 +2,35 @@
 
 Levels, from the bottom up:
 - task cell (model x task x length): mean of the scored samples, n, errors, truncations, mean
-  input tokens, and a bootstrap interval. Errored samples are counted, never scored as 0, so an
-  API outage shows as errors rather than as a silently lower score.
+  input tokens, and a 95% interval: Wilson's when every score is 0 or 100 (binary), else the
+  percentile bootstrap (bootstrap.py says why). Errored samples are counted, never scored as 0,
+  so an API outage shows as errors rather than as a silently lower score.
 - family cell (model x family x length): the unweighted mean of the family's task scores, as
   a benchmark averages its tasks. Defined only when every task the model ran in that family has a
   score at that length, so a missing task cannot flatter a length.
 - overall cell (model x length): the unweighted mean of the family scores, by the same rule.
 
-Each interval comes from the same replicates all the way up: a family replicate is the mean of
-its tasks' replicates (tasks resampled independently), so averages get honest intervals too.
+Each average's interval comes from the same replicates all the way up: a family replicate is the
+mean of its tasks' replicates (tasks resampled independently), and an average of bootstrap cells
+alone takes the percentile interval of those. Where a member's interval is not its replicates' (a
+Wilson cell, whose bootstrap collapses at 0 or 100, or an average of one), the average takes its
+members' intervals combined instead (`bootstrap.combined`): an average of 3-of-3 tasks is not
+"100 ± 0", and a family of one task shows that task's interval.
 
-Every row (one model's task, family or overall scores over lengths) gets its average over
-lengths, the effective length (plain and strict) and wAvg(inc/dec).
+Every row (one model's task, family or overall scores over lengths) gets its average over the
+lengths it has a score at, the effective length (plain and strict) and wAvg(inc/dec).
+
+Effective length counts only the lengths where the row has a score (`scored_effective_lengths`):
+a length the row was never tested at, or where its average is blank because one task lacks that
+length, or where every sample errored, is left out rather than counted as a failure. Otherwise one
+task missing 2k would make a family that scores 100 at 1k and 4k read "1k" in the strict form.
+`effective_basis` says what the figure stands on: "all" (every length the row was tested at has a
+score), "scored" (some were left out: outputs mark it), "none" (no length has a score, e.g. every
+sample errored: the effective length is unknown, never "<1k").
+
+Average rows also state what they average (`members`, `avg_lengths`), and `uneven_coverage` marks
+the ones a reader should not compare as they stand: rows of one table that average different
+tasks (families) or lengths, or an average that leaves out scores its members have.
 """
 
 from __future__ import annotations
@@ -30,15 +47,18 @@ from lc_bench.metrics.axis_tables import BASELINE_COLUMNS, LABEL_TABLE_COLUMNS, 
 from lc_bench.metrics.bootstrap import (
     DEFAULT_REPLICATES,
     DEFAULT_SEED,
+    Interval,
     bootstrap_means,
     cell_rng,
+    combined,
+    is_binary,
     percentile_interval,
+    wilson_interval,
 )
 from lc_bench.metrics.catalog import Catalog, Fallback, read_catalog
 from lc_bench.metrics.effective import (
     DEFAULT_THRESHOLD,
-    effective_length,
-    strict_effective_length,
+    scored_effective_lengths,
     weighted_average_decreasing,
     weighted_average_increasing,
 )
@@ -52,12 +72,19 @@ LEVELS = ("task", "family", "overall")
 OVERALL = "overall"
 CELL_COLUMNS = [
     "level", "model", "family", "task", "target_length", "score", "ci_low", "ci_high",
-    "n", "errors", "truncated", "input_tokens",
+    "n", "errors", "truncated", "input_tokens", "interval",
 ]
 ROW_COLUMNS = [
     "level", "model", "family", "task", "avg", "avg_ci_low", "avg_ci_high", "effective_length",
     "effective_length_strict", "wavg_inc", "wavg_dec", "n", "errors", "truncated",
+    "effective_basis", "members", "avg_lengths", "uneven_coverage",
 ]
+# how a cell's interval was made (the `interval` column; None where the cell has no score):
+# Wilson's, the percentile bootstrap of its (for averages: averaged) replicates, or its members'
+# intervals combined (`bootstrap.combined`)
+WILSON, BOOTSTRAP, COMBINED = "wilson", "bootstrap", "combined"
+# intervals that are not their replicates' percentile interval: averages over them are combined
+NOT_FROM_REPLICATES = (WILSON, COMBINED)
 CellId = tuple[str, str, str, str, int]  # level, model, family, task, length
 
 
@@ -93,6 +120,9 @@ class Leaderboard:
     unreadable_lines: dict[str, int] = field(default_factory=dict)
     # per row label: the model, run folders, settings ids and invocations it pools
     pooled: dict[str, dict] = field(default_factory=dict)
+    # the row labels that pool more than one run folder, settings or invocation, with what they pool
+    # ("5 run folders: a, b, ..."): outputs say so, since one row then stands for several runs
+    merged: dict[str, list[str]] = field(default_factory=dict)
     # declared secondary scores per model x task x length
     secondary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*SECONDARY_KEYS, "n", "score"]))
     # samples a task left out because they could not fit (model, task, target_length, skipped)
@@ -195,6 +225,24 @@ def pooled_runs(samples: pd.DataFrame, run_names: list[str], facts: RunFacts | N
     return pooled
 
 
+def merged_rows(pooled: dict[str, dict]) -> dict[str, list[str]]:
+    """The rows that pool more than one run folder, settings id or invocation, each with what it
+    pools, one phrase per kind ("2 run folders: a, b"). A row of one run made by one invocation is
+    not listed."""
+    merged = {}
+    for label, facts in sorted(pooled.items()):
+        parts = [
+            f"{len(items)} {noun}: {', '.join(items)}"
+            for noun, items in (
+                ("run folders", facts["runs"]), ("settings", facts["settings"]), ("invocations", facts["invocations"])
+            )
+            if len(items) > 1
+        ]
+        if parts:
+            merged[label] = parts
+    return merged
+
+
 def _task_cells(samples: pd.DataFrame, options: AggregateOptions) -> tuple[pd.DataFrame, dict]:
     keys = ["model", "family", "task", "target_length"]
     frame = samples.assign(
@@ -214,18 +262,25 @@ def _task_cells(samples: pd.DataFrame, options: AggregateOptions) -> tuple[pd.Da
         for cell, group in counts.groupby(level=keys, sort=False):
             value_tables[cell] = (group.index.get_level_values("score").to_numpy(float), group.to_numpy())
     replicates: dict[CellId, np.ndarray] = {}
-    lows, highs = [], []
+    lows, highs, methods = [], [], []
     empty = (np.empty(0), np.empty(0, dtype=np.int64))
     for cell in cells.index:
         values, value_counts = value_tables.get(cell, empty)
         cell_id: CellId = ("task", cell[0], cell[1], cell[2], int(cell[3]))
+        # binary cells too keep their replicates (averages need them when their other members do)
         draws = bootstrap_means(values, value_counts, cell_rng(options.seed, cell_id), options.replicates)
         replicates[cell_id] = draws
-        interval = percentile_interval(draws)
+        if is_binary(values):
+            interval = wilson_interval(int(value_counts[values == 100.0].sum()), int(value_counts.sum()))
+            methods.append(WILSON)
+        else:
+            interval = percentile_interval(draws)
+            methods.append(BOOTSTRAP if len(values) else None)
         lows.append(interval.low)
         highs.append(interval.high)
     cells["ci_low"] = lows
     cells["ci_high"] = highs
+    cells["interval"] = methods
     cells = cells.reset_index()
     cells.insert(0, "level", "task")
     return cells, replicates
@@ -234,7 +289,8 @@ def _task_cells(samples: pd.DataFrame, options: AggregateOptions) -> tuple[pd.Da
 def _averaged_cells(
     lower: pd.DataFrame, replicates: dict[CellId, np.ndarray], level: str, group_keys: list[str]
 ) -> pd.DataFrame:
-    """Cells of `level` as unweighted means of the `lower` cells in each group, where complete."""
+    """Cells of `level` as unweighted means of the `lower` cells in each group, where complete,
+    with the interval `_average_interval` gives."""
     rows = []
     member_column = "task" if level == "family" else "family"
     for group, members in lower.groupby(group_keys, sort=True):
@@ -249,27 +305,86 @@ def _averaged_cells(
             draws = np.mean(member_draws, axis=0) if complete else np.full(len(member_draws[0]), np.nan)
             cell_id: CellId = (level, model, family, name, int(length))
             replicates[cell_id] = draws
-            interval = percentile_interval(draws)
+            score = float(at_length["score"].mean()) if complete else float("nan")
+            interval, method = (
+                _average_interval(score, draws, at_length) if complete else (Interval(float("nan"), float("nan")), None)
+            )
             rows.append(
                 {
                     "level": level, "model": model, "family": family, "task": name,
                     "target_length": int(length),
-                    "score": float(at_length["score"].mean()) if complete else float("nan"),
+                    "score": score,
                     "ci_low": interval.low, "ci_high": interval.high,
                     "n": int(at_length["n"].sum()), "errors": int(at_length["errors"].sum()),
                     "truncated": int(at_length["truncated"].sum()),
                     "input_tokens": float(at_length["input_tokens"].mean()),
+                    "interval": method,
                 }
             )
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
+
+
+def _average_interval(mean: float, draws: np.ndarray, members: pd.DataFrame) -> tuple[Interval, str]:
+    """The interval of an average of `members` (cells) whose averaged replicates are `draws`, and
+    its `interval` label: the percentile interval of the draws ("bootstrap"), as before Wilson
+    intervals, when every member's interval is its replicates' too; else the members' intervals
+    combined (`bootstrap.combined`, "combined"), since the replicates of a binary cell collapse at 0
+    and 100 where its Wilson interval does not. Not the hull of the two: a family of one 9-of-10
+    task must show that task's interval, not one reaching the bootstrap's 100."""
+    scored = members[members["score"].notna()]
+    if not scored["interval"].isin(NOT_FROM_REPLICATES).any():
+        return percentile_interval(draws), BOOTSTRAP
+    return combined(mean, list(zip(
+        scored["score"].astype(float), scored["ci_low"].astype(float), scored["ci_high"].astype(float), strict=True
+    ))), COMBINED
 
 
 def _cell_id(row: object) -> CellId:
     return (row.level, row.model, row.family, row.task, int(row.target_length))  # type: ignore[attr-defined]
 
 
+def _averaged_members(cells: pd.DataFrame) -> dict[tuple[str, str, str], list[str]]:
+    """(level, model, family) -> the tasks a family row averages, or the families an overall row does."""
+    tasks = cells[cells["level"] == "task"].groupby(["model", "family"])["task"].unique()
+    families = cells[cells["level"] == "family"].groupby("model")["family"].unique()
+    members = {("family", model, family): sorted(names) for (model, family), names in tasks.items()}
+    members.update({("overall", model, OVERALL): sorted(names) for model, names in families.items()})
+    return members
+
+
+def _uneven_coverage(rows: pd.DataFrame, cells: pd.DataFrame) -> list[bool]:
+    """Per row: an average row (family, overall) that a reader should not compare as it stands.
+
+    - it leaves out member scores: some length where a member has a score has no average (another
+      member lacks it), so its avg and effective length stand on fewer lengths than its members';
+    - or another row of its table (the overall table; a family's average rows) averages a different
+      set of members (tasks, families) or of lengths.
+    Task rows are never flagged (their blanks are visible where they stand)."""
+    averages = rows["level"] != "task"
+    flags = []
+    for row in rows.itertuples(index=False):
+        if row.level == "task":
+            flags.append(False)
+            continue
+        member_lengths = _member_lengths(cells, row)
+        table = rows[averages & (rows["level"] == row.level) & (rows["family"] == row.family)]
+        coverage = {(tuple(other.members or ()), tuple(other.avg_lengths)) for other in table.itertuples(index=False)}
+        flags.append(bool(member_lengths - set(row.avg_lengths)) or len(coverage) > 1)
+    return flags
+
+
+def _member_lengths(cells: pd.DataFrame, row: object) -> set[int]:
+    """Lengths where at least one member of an average row has a score."""
+    level = "task" if row.level == "family" else "family"  # type: ignore[attr-defined]
+    chosen = (cells["level"] == level) & (cells["model"] == row.model) & cells["score"].notna()  # type: ignore[attr-defined]
+    if row.level == "family":  # type: ignore[attr-defined]
+        chosen &= cells["family"] == row.family  # type: ignore[attr-defined]
+    return {int(x) for x in cells.loc[chosen, "target_length"]}
+
+
 def _rows(cells: pd.DataFrame, replicates: dict[CellId, np.ndarray], options: AggregateOptions) -> pd.DataFrame:
     model_lengths = cells.groupby("model")["target_length"].apply(lambda s: sorted(set(int(x) for x in s)))
+    members = _averaged_members(cells)
     rows = []
     for (level, model, family, task), group in cells.groupby(["level", "model", "family", "task"], sort=False):
         by_length = dict(zip(group["target_length"].astype(int), group["score"], strict=True))
@@ -278,24 +393,33 @@ def _rows(cells: pd.DataFrame, replicates: dict[CellId, np.ndarray], options: Ag
         present = [row for row in group.itertuples(index=False) if not np.isnan(row.score)]
         if present:
             draws = np.mean([replicates[_cell_id(row)] for row in present], axis=0)
-            interval = percentile_interval(draws)
             avg = float(np.mean([row.score for row in present]))
+            interval, _ = _average_interval(avg, draws, group)
         else:
             interval, avg = percentile_interval(np.full(1, np.nan)), float("nan")
+        tested = sorted(by_length)
+        effective, strict, basis = scored_effective_lengths(
+            tested, [float(by_length[length]) for length in tested], options.threshold
+        )
         rows.append(
             {
                 "level": level, "model": model, "family": family, "task": task, "avg": avg,
                 "avg_ci_low": interval.low, "avg_ci_high": interval.high,
-                "effective_length": effective_length(lengths, scores, options.threshold),
-                "effective_length_strict": strict_effective_length(lengths, scores, options.threshold),
+                "effective_length": effective,
+                "effective_length_strict": strict,
                 "wavg_inc": weighted_average_increasing(lengths, scores),
                 "wavg_dec": weighted_average_decreasing(lengths, scores),
                 "n": int(group["n"].sum()) if level == "task" else None,
                 "errors": int(group["errors"].sum()) if level == "task" else None,
                 "truncated": int(group["truncated"].sum()) if level == "task" else None,
+                "effective_basis": basis,
+                "members": members.get((level, model, family)),
+                "avg_lengths": [int(row.target_length) for row in present],
+                "uneven_coverage": False,
             }
         )
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    frame["uneven_coverage"] = _uneven_coverage(frame, cells)
     order = {level: rank for rank, level in enumerate(LEVELS)}
     frame["_level"] = frame["level"].map(order)
     return frame.sort_values(["model", "_level", "family", "task"]).drop(columns="_level").reset_index(drop=True)
@@ -346,6 +470,7 @@ def aggregate(
         [frame for frame in (task_cells[CELL_COLUMNS], family_cells, overall_cells) if not frame.empty],
         ignore_index=True,
     )
+    pooled = pooled_runs(samples, run_names or [str(i) for i in range(int(samples["run"].max()) + 1)], facts)
     return Leaderboard(
         samples=samples,
         cells=cells,
@@ -356,7 +481,8 @@ def aggregate(
         buckets=label_table(samples, catalog),
         skipped=skipped_table(samples, skipped),
         baselines=baseline_table(samples, catalog),
-        pooled=pooled_runs(samples, run_names or [str(i) for i in range(int(samples["run"].max()) + 1)], facts),
+        pooled=pooled,
+        merged=merged_rows(pooled),
         replicates=replicates,
     )
 

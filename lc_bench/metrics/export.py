@@ -17,6 +17,13 @@ from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.bootstrap import CONFIDENCE
 
 SCHEMA = "lc_bench.leaderboard/1"
+# how `ci_low`/`ci_high` were made; each cell's `interval` column names its own method
+INTERVAL = (
+    "wilson score interval where every score is 0 or 100 (cells: interval=wilson), else percentile bootstrap "
+    "(interval=bootstrap; for averages, of the members' averaged replicates); an average with a member whose "
+    "interval is not its replicates' (wilson or combined): the members' intervals combined in quadrature "
+    "(interval=combined)"
+)
 
 
 def _clean(value: Any) -> Any:
@@ -36,7 +43,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "schema": SCHEMA,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": [str(path) for path in run_dirs],
-        "options": {**asdict(board.options), "confidence": CONFIDENCE, "interval": "percentile bootstrap"},
+        "options": {**asdict(board.options), "confidence": CONFIDENCE, "interval": INTERVAL},
         "models": board.models,
         "lengths": board.lengths,
         "cells": _records(board.cells),
@@ -48,6 +55,7 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "generation": _records(board.generation),
         "secondary": _records(board.secondary),
         "pooled": board.pooled,
+        "merged": board.merged,
         "unreadable_lines": board.unreadable_lines,
     }
 

@@ -17,7 +17,9 @@ from lc_bench.metrics.views import (
     families,
     format_score,
     generation_pivot,
+    merged_note,
     row_views,
+    table_notes,
 )
 
 SKIPPED_NOTE = "These samples could not fit their length (e.g. a task run with truncation=none) and are in no score"
@@ -46,26 +48,32 @@ def _summary_cells(view: RowView) -> list[str]:
 SUMMARY_HEADER = ["avg", "eff. length", "eff. (strict)", "wAvg inc", "wAvg dec"]
 
 
+def with_notes(table: str, views: list[RowView]) -> str:
+    """A table followed by the notes its marks need (`views.table_notes`), one paragraph each."""
+    return "\n\n".join([table, *table_notes(views)])
+
+
 def overall_markdown(board: Leaderboard) -> str:
     lengths = [format_length(x) for x in board.lengths]
-    rows = [[v.model, *_length_cells(v, board.lengths), *_summary_cells(v)] for v in row_views(board, "overall")]
-    return markdown_table(["model", *lengths, *SUMMARY_HEADER], rows)
+    views = row_views(board, "overall")
+    rows = [[v.model + v.mark, *_length_cells(v, board.lengths), *_summary_cells(v)] for v in views]
+    return with_notes(markdown_table(["model", *lengths, *SUMMARY_HEADER], rows), views)
 
 
 def family_markdown(board: Leaderboard, family: str) -> str:
     lengths = [format_length(x) for x in board.lengths]
     rows = []
-    for view in row_views(board, family=family):
-        if view.level == "overall":
-            continue
-        task = f"**{family} avg**" if view.level == "family" else view.task
+    views = [view for view in row_views(board, family=family) if view.level != "overall"]
+    for view in views:
+        task = f"**{family} avg**{view.mark}" if view.level == "family" else view.task
         counts = [str(int(view.summary[k])) if view.level == "task" else "" for k in ("n", "errors", "truncated")]
         rows.append([view.model, task, *_length_cells(view, board.lengths), *_summary_cells(view), *counts])
         if view.level == "task":
             baseline = baseline_cells(board, view.model, view.task)
             if baseline:
                 rows.append([view.model, f"{view.task} (random)", *baseline, *[""] * (len(SUMMARY_HEADER) + 3)])
-    return markdown_table(["model", "task", *lengths, *SUMMARY_HEADER, "n", "errors", "truncated"], rows)
+    return with_notes(markdown_table(["model", "task", *lengths, *SUMMARY_HEADER, "n", "errors", "truncated"], rows),
+                      views)
 
 
 def baseline_cells(board: Leaderboard, model: str, task: str | None) -> list[str]:
@@ -157,12 +165,17 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     options = board.options
     sections = [
         "# lc_bench leaderboard",
-        "Scores are each task's primary metric (x100), mean over samples, ± the half-width of a 95% "
-        f"bootstrap interval ({options.replicates} replicates, seed {options.seed}). Lengths are model "
+        "Scores are each task's primary metric (x100), mean over samples, with the bounds of a 95% "
+        "interval in brackets: the Wilson score interval where every sample scores 0 or 100, else a "
+        f"percentile bootstrap ({options.replicates} replicates, seed {options.seed}); an average's "
+        "interval is the bootstrap of its members' replicates, or, where a member's interval is "
+        "Wilson's, their intervals combined. Lengths are model "
         "tokens (k = 1024) of prompt + output budget. A family score is the mean of its tasks; overall "
         "is the mean of the families. Errored samples are counted, not scored. Effective length: the "
-        f"largest length scoring at least {options.threshold:g} (strict: and every shorter length too).",
+        f"largest length scoring at least {options.threshold:g} (strict: and every shorter length too), "
+        "among the lengths the row has a score at.",
         protocol_line(board),
+        *([merged_note(board)] if board.merged else []),
         "## Overall",
         overall_markdown(board),
     ]

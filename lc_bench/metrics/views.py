@@ -11,8 +11,17 @@ import pandas as pd
 from lc_bench.axes import ScoreColumn
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.effective import BASIS_NONE, BASIS_SCORED
 
 DASH = "–"
+UNKNOWN = "?"  # an effective length with no scored length under it
+PARTIAL = "*"  # an effective length over only the lengths that have a score
+UNEVEN = "‡"  # an average that leaves out member scores, or covers other members or lengths than its table's others
+PARTIAL_NOTE = (
+    f"{PARTIAL} effective length over the lengths this row has a score at: a blank length (a task lacking "
+    "that length, or only errors there) is left out, not counted as a miss."
+)
+UNKNOWN_NOTE = f"{UNKNOWN} effective length unknown: no length of this row has a score."
 
 
 def is_missing(value: object) -> bool:
@@ -23,20 +32,33 @@ def format_score(score: float | None) -> str:
     return DASH if is_missing(score) else f"{score:.1f}"
 
 
+def format_bounds(low: float | None, high: float | None) -> str:
+    """"(83.2–87.4)": an interval's bounds, one decimal, or "" when it has none. Bounds rather than
+    "± half-width", since Wilson intervals at 0 or 100 are one-sided: 3 of 3 is (43.9–100.0), which
+    "± 28.1" would misstate as reaching 128."""
+    if is_missing(low) or is_missing(high):
+        return ""
+    return f"({low:.1f}–{high:.1f})"
+
+
 def format_interval(score: float | None, low: float | None, high: float | None) -> str:
-    """"85.3 ± 2.1": the score and the half-width of its 95% bootstrap interval."""
+    """"85.3 (83.2–87.4)": the score and the bounds of its 95% interval."""
     if is_missing(score):
         return DASH
-    if is_missing(low) or is_missing(high):
-        return f"{score:.1f}"
-    return f"{score:.1f} ± {(high - low) / 2:.1f}"
+    bounds = format_bounds(low, high)
+    return f"{score:.1f} {bounds}" if bounds else f"{score:.1f}"
 
 
-def format_effective(length: float | None, shortest: int | None) -> str:
-    """A length, or "<4k" when even the shortest tested length misses the threshold."""
+def format_effective(length: float | None, shortest: int | None, basis: str | None = None) -> str:
+    """A length, "<4k" when even the shortest scored length misses the threshold, "?" when no
+    length has a score (basis "none"), with "*" when the figure stands on only the lengths that have
+    a score (basis "scored", `effective.scored_effective_lengths`)."""
+    if basis == BASIS_NONE:
+        return UNKNOWN
+    mark = PARTIAL if basis == BASIS_SCORED else ""
     if not is_missing(length):
-        return format_length(int(length))
-    return f"<{format_length(shortest)}" if shortest else DASH
+        return format_length(int(length)) + mark
+    return f"<{format_length(shortest)}{mark}" if shortest else DASH
 
 
 @dataclass(frozen=True)
@@ -64,15 +86,29 @@ class RowView:
     task: str
     cells: dict[int, ScoreCell]
     summary: dict[str, object]
-    shortest: int | None
+    shortest: int | None  # the shortest length where this row has a score
+
+    @property
+    def basis(self) -> str | None:
+        return self.summary.get("effective_basis")  # type: ignore[return-value]
 
     @property
     def effective(self) -> str:
-        return format_effective(self.summary["effective_length"], self.shortest)
+        return format_effective(self.summary["effective_length"], self.shortest, self.basis)
 
     @property
     def effective_strict(self) -> str:
-        return format_effective(self.summary["effective_length_strict"], self.shortest)
+        return format_effective(self.summary["effective_length_strict"], self.shortest, self.basis)
+
+    @property
+    def uneven(self) -> bool:
+        """An average row that leaves out member scores or covers other sets than its table's others."""
+        return bool(self.summary.get("uneven_coverage"))
+
+    @property
+    def mark(self) -> str:
+        """" ‡" after an uneven average row's label, else ""."""
+        return f" {UNEVEN}" if self.uneven else ""
 
     @property
     def avg(self) -> str:
@@ -87,7 +123,6 @@ def row_views(board: Leaderboard, level: str | None = None, family: str | None =
     if family is not None:
         rows = rows[rows["family"] == family]
     cells = board.cells.set_index(["level", "model", "family", "task"]).sort_index()
-    shortest = board.cells.groupby("model")["target_length"].min()
     views = []
     for row in rows.to_dict("records"):
         key = (row["level"], row["model"], row["family"], row["task"])
@@ -99,10 +134,57 @@ def row_views(board: Leaderboard, level: str | None = None, family: str | None =
             )
             for cell in group.to_dict("records")
         }
+        scored = [length for length, cell in by_length.items() if not is_missing(cell.score)]
         views.append(
-            RowView(row["level"], row["model"], row["family"], row["task"], by_length, row, int(shortest[row["model"]]))
+            RowView(row["level"], row["model"], row["family"], row["task"], by_length, row, min(scored, default=None))
         )
     return views
+
+
+def _lengths_text(lengths: list[int]) -> str:
+    return ", ".join(format_length(length) for length in lengths) if lengths else "no length"
+
+
+def coverage_text(view: RowView) -> str:
+    """What an average row averages: "m: 2 tasks (a, b) at 1k, 4k; no average at 2k (a member lacks a
+    score there)"."""
+    members = list(view.summary.get("members") or [])
+    noun = ("task" if view.level == "family" else "family") if len(members) == 1 else (
+        "tasks" if view.level == "family" else "families"
+    )
+    averaged = [int(x) for x in view.summary.get("avg_lengths") or []]
+    text = f"{view.model}: {len(members)} {noun} ({', '.join(members)}) at {_lengths_text(averaged)}"
+    left_out = sorted(set(view.cells) - set(averaged))
+    if left_out:
+        text += f"; no average at {_lengths_text(left_out)} (a member lacks a score there)"
+    return text
+
+
+def table_notes(views: list[RowView]) -> list[str]:
+    """The notes a table needs for the marks its rows carry (`‡`, `*`, `?`), in that order."""
+    notes = []
+    uneven = [view for view in views if view.uneven]
+    if uneven:
+        notes.append(
+            f"{UNEVEN} these averages cover different tasks, families or lengths (or leave out scores their "
+            "members have), so compare them with care: " + "; ".join(coverage_text(view) for view in uneven) + "."
+        )
+    if any(view.basis == BASIS_SCORED for view in views):
+        notes.append(PARTIAL_NOTE)
+    if any(view.basis == BASIS_NONE for view in views):
+        notes.append(UNKNOWN_NOTE)
+    return notes
+
+
+def merged_note(board: Leaderboard) -> str:
+    """One line naming the rows that pool several runs, settings or invocations, or "" when none do."""
+    if not board.merged:
+        return ""
+    rows = "; ".join(f"{label} pools {', '.join(parts)}" for label, parts in board.merged.items())
+    return (
+        "Merged rows (one row of the tables below pools several runs, settings or invocations of one model): "
+        + rows + "."
+    )
 
 
 def families(board: Leaderboard) -> list[str]:

@@ -16,8 +16,10 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from lc_bench.config import describe_error, shown_value
 from lc_bench.errors import UsageError
 from lc_bench.models import ModelRef
+from lc_bench.registry import close_matches, one_error_per_field
 from lc_bench.runners.secrets import is_secret_option, mask_secret_fields
 from lc_bench.schema import Completion, GenerationError, Request
 from lc_bench.tokenizers import ModelTokenizer
@@ -85,12 +87,46 @@ class Runner(Protocol):
 
 
 def parse_options(runner_class: type, options: dict[str, Any]) -> RunnerOptions:
+    """The runner's typed options; bad ones are one line naming the option, the bad value and the
+    closest valid option or value (did you mean)."""
+    fields = runner_class.options_model.model_fields
+    for name, value in options.items():
+        if name in fields and _wants_path(fields[name].annotation) and _looks_like_json(value):
+            raise UsageError(
+                f"runner {runner_class.name}: option {name} wants a path to a JSON file, not inline JSON "
+                f"(got {shown_value(value)}): write the JSON to a file and pass its path"
+            )
     try:
         return runner_class.options_model(**options)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "options"
-        raise UsageError(f"runner {runner_class.name}: option {where}: {problem['msg']}") from None
+        problems = []
+        for error in one_error_per_field(exc.errors()):
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+                close = close_matches(name, fields)
+                hint = f"did you mean {', '.join(close)}?" if close else f"options: {', '.join(fields) or 'none'}"
+                problems.append(f"option {name} is unknown ({hint})")
+            elif error["type"] == "path_type" and _looks_like_json(error["input"]):
+                problems.append(f"option {name} wants a path to a JSON file, not inline JSON "
+                                f"(got {shown_value(error['input'])})")
+            else:
+                problems.append(f"option {describe_error(error, {})}")
+        raise UsageError(f"runner {runner_class.name}: {'; '.join(problems)}") from None
+
+
+def _wants_path(annotation: Any) -> bool:
+    """True when a field's type is a file path (`Path`, `Path | None`, ...)."""
+    import typing
+    from pathlib import PurePath
+
+    if isinstance(annotation, type) and issubclass(annotation, PurePath):
+        return True
+    return any(_wants_path(argument) for argument in typing.get_args(annotation))
+
+
+def _looks_like_json(value: Any) -> bool:
+    """A JSON object or list, parsed or as text, given where a file path belongs."""
+    return isinstance(value, dict | list) or (isinstance(value, str) and value.lstrip().startswith(("{", "[")))
 
 
 def public_options(options: RunnerOptions) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lc_bench.config import describe_validation_error
+from lc_bench.config import describe_error
 from lc_bench.errors import UsageError
+from lc_bench.registry import close_matches, did_you_mean, one_error_per_field
 
 
 class SuiteGeneration(BaseModel):
@@ -59,7 +60,11 @@ def load_suite(name: str) -> Suite:
         text = _read_suite_file(Path(name))
     else:
         if name not in shipped_suites():
-            raise UsageError(f"unknown suite {name!r} (shipped: {', '.join(shipped_suites())})")
+            hint = did_you_mean(name, shipped_suites(), prefix="")
+            raise UsageError(
+                f"unknown suite {name!r} ({hint + '; ' if hint else ''}shipped: {', '.join(shipped_suites())}; "
+                "list them with lc-bench suites, or give a FILE.yaml)"
+            )
         text = (resources.files("lc_bench") / "suites" / f"{name}.yaml").read_text(encoding="utf-8")
     return parse_suite(text, name)
 
@@ -89,11 +94,28 @@ def parse_suite(text: str, name: str) -> Suite:
         raise UsageError(f"suite {name} is malformed: it holds {_kind(data)}, not a mapping of keys ({keys})")
     unknown = sorted(str(key) for key in set(data) - set(Suite.model_fields))
     if unknown:
-        raise UsageError(f"suite {name} is malformed: unknown key(s) {', '.join(unknown)} (valid keys: {keys})")
+        guesses = {
+            key: close[0] for key in unknown if (close := close_matches(key, Suite.model_fields, n=1, cutoff=0.6))
+        }
+        if len(unknown) == 1 and guesses:
+            hint = f"did you mean {guesses[unknown[0]]}?; "
+        else:
+            hint = "".join(f"{key}: did you mean {close}?; " for key, close in guesses.items())
+        raise UsageError(f"suite {name} is malformed: unknown key(s) {', '.join(unknown)} ({hint}valid keys: {keys})")
     try:
         return Suite.model_validate(data)
     except ValidationError as exc:
-        raise UsageError(f"suite {name} is malformed: {describe_validation_error(exc, {})}") from None
+        problems = []
+        for error in one_error_per_field(exc.errors()):
+            loc = error["loc"]
+            if error["type"] == "extra_forbidden" and len(loc) == 2 and loc[0] == "generation":
+                valid = list(SuiteGeneration.model_fields)
+                hint = did_you_mean(str(loc[1]), valid, prefix="", n=1)
+                problems.append(f"unknown key 'generation.{loc[1]}' ({hint + '; ' if hint else ''}valid: "
+                                f"{', '.join(valid)})")
+            else:
+                problems.append(describe_error(error, {}))
+        raise UsageError(f"suite {name} is malformed: {'; '.join(problems)}") from None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -106,18 +106,30 @@ class TaskBase:
 
 
 def make_task(task_class: type, params: dict[str, Any] | None) -> Task:
-    """Instantiate a registered task class with validated parameters."""
+    """Instantiate a registered task class with validated parameters; a bad one is one line naming
+    the parameter, the bad value and the closest valid parameter or value (did you mean)."""
     from pydantic import ValidationError
 
+    from lc_bench.config import describe_error
     from lc_bench.errors import UsageError
+    from lc_bench.registry import close_matches, one_error_per_field
 
     try:
         validated = task_class.params_model(**(params or {}))
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = "".join(f"{p}: " for p in [".".join(str(part) for part in problem["loc"])] if p)
-        message = problem["msg"].removeprefix("Value error, ")
-        raise UsageError(f"task {task_class.name}: {where}{message}") from None
+        fields = task_class.params_model.model_fields
+        problems = []
+        for error in one_error_per_field(exc.errors()):
+            if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+                name = str(error["loc"][0])
+                close = close_matches(name, fields)
+                hint = f"did you mean {', '.join(close)}?" if close else f"parameters: {', '.join(fields) or 'none'}"
+                problems.append(f"{name}: unknown parameter ({hint})")
+            elif not error["loc"]:  # the model's own check across parameters: its message says it all
+                problems.append(error["msg"].removeprefix("Value error, "))
+            else:
+                problems.append(describe_error(error, {}))
+        raise UsageError(f"task {task_class.name}: {'; '.join(problems)}") from None
     return task_class(validated)
 
 

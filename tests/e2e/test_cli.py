@@ -180,7 +180,8 @@ def test_run_then_leaderboard(tiny_model_dir, tmp_path):
     assert len(rows) == 2 * 3 * 2
     assert {r["target_length"] for r in rows} == {1024, 2048}
     assert all(r["scores"]["string_match_all"] == 100.0 for r in rows)
-    row = "| tiny-llama0 | niah | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | 2k | 2k | 100.0 | 100.0 | 12 | 0 | 0 |"
+    row = ("| tiny-llama0 | niah | 100.0 (61.0–100.0) | 100.0 (61.0–100.0) | 100.0 (72.4–100.0) | 2k | 2k | 100.0 "
+           "| 100.0 | 12 | 0 | 0 |")
     assert row in result.stdout
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["model"] == "tiny-llama0" and manifest["seed"] == 0
@@ -231,7 +232,7 @@ def test_quick_suite_writes_leaderboard_and_heatmaps(tiny_model_dir, tmp_path):
         "heatmap_tiny-llama0_niah_single_2.png",
     ]
     assert "## Score by depth and length" in result.stdout
-    assert "| tiny-llama0 | vt | 100.0 ± 0.0 | 100.0 ± 0.0 |" in result.stdout  # echo repeats the chain
+    assert "| tiny-llama0 | vt | 100.0 (20.7–100.0) | 100.0 (20.7–100.0) |" in result.stdout  # echo repeats the chain
 
 
 def test_a_suite_can_choose_the_runner_and_its_options(tiny_model_dir, tmp_path):
@@ -257,3 +258,51 @@ def test_listing_commands():
     for name in ["hf", "vllm", "openai", "ray", "echo", "constant"]:
         assert f"\n{name}: " in "\n" + runners
     assert "endpoints = []" in runners and "PydanticUndefined" not in runners
+
+
+# --- help, --version and the task listing's filters ---------------------------------------------
+
+COMMANDS = ("tasks", "runners", "suites", "run", "leaderboard", "show", "gate", "judge")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_h_help_and_version(command):
+    short = lc_bench_in_process(command, "-h")
+    assert short.stdout.startswith(f"Usage: lc-bench {command} ") and short.stdout == lc_bench_in_process(
+        command, "--help").stdout
+    assert "-h, --help" in short.stdout and "--version" in short.stdout
+    assert lc_bench_in_process(command, "--version").stdout == f"lc-bench {__version__}\n"
+
+
+def test_help_text_is_printed_literally():
+    """No markup or emoji codes: `0:100:11` stays as typed (rich would turn `:100:` into an emoji)."""
+    texts = [lc_bench_in_process("-h").stdout, *(lc_bench_in_process(command, "-h").stdout for command in COMMANDS)]
+    run_help = " ".join(texts[1 + COMMANDS.index("run")].split())  # help wraps at the terminal's width
+    assert "0,50,100 | 0:100:11 | sigmoid:11 | random" in run_help
+    assert "lc-bench suites" in run_help and "--suite NAME|FILE.yaml" in run_help
+    assert "--runner-opt NAME=VALUE" in run_help and "--task-opt TASK.NAME=VALUE" in run_help
+    for text in texts:
+        assert text.isascii(), [char for char in text if not char.isascii()]
+        assert "[bold" not in text and "\x1b[" not in text
+        # every option names what it takes (NAME=VALUE, N, FILE), not a Python type such as <str>
+        assert not [line for line in text.splitlines() if line.lstrip().startswith("--") and "<" in line]
+    gate_help = texts[1 + COMMANDS.index("gate")]
+    for option in ("--max-error-rate", "--strict-config", "--format", "--output"):
+        assert option in gate_help
+
+
+def test_tasks_filters():
+    everything = lc_bench("tasks").stdout
+    assert everything.splitlines()[-1].endswith("narrow with: lc-bench tasks --family NAME | --search TEXT")
+    ruler = lc_bench("tasks", "--family", "ruler").stdout
+    assert "\nniah_single_1: " in "\n" + ruler and "\ntsort: " not in "\n" + ruler
+    assert len(ruler.splitlines()) < len(everything.splitlines())
+    found = lc_bench("tasks", "--search", "uuid").stdout
+    names = [line.split(":")[0] for line in found.splitlines() if not line.startswith(" ")]
+    assert "niah_multikey_3" in names and "tsort" not in names
+    assert "  # " in found  # parameters keep their one-line descriptions
+    assert lc_bench("tasks", "--family", "ruler", "--search", "zzz-none").stdout == (
+        "no task matches --family 'ruler' and --search 'zzz-none' (lc-bench tasks lists them all)\n")
+    bad = lc_bench("tasks", "--family", "rular", check_rc=2)
+    assert bad.stderr.startswith("lc-bench: error: unknown task family 'rular'; did you mean ruler?")
+    assert one_line(bad.stderr)

@@ -6,7 +6,11 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
+
+import pytest
 
 from tests.e2e.test_cli import CONSOLE_SCRIPT, HANG_GUARD_S, lc_bench
 
@@ -41,3 +45,43 @@ def test_sigint_mid_run_keeps_records_and_resumes(tiny_model_dir, tmp_path):
     assert 1 <= len(kept) < 5
     again = lc_bench(*ARGS, "--model", str(tiny_model_dir), "--out", str(tmp_path), "--name", "r")
     assert f"{len(kept)} already recorded, {5 - len(kept)} generated" in again.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_sigint_under_the_live_display_still_ends_with_the_resume_line(tiny_model_dir, tmp_path):
+    """In a terminal the rich live display is up when Ctrl-C lands: it is taken down (the run's
+    state left as one line) and the resume line still comes last."""
+    import pty
+
+    command = [str(CONSOLE_SCRIPT), *ARGS, "--model", str(tiny_model_dir), "--out", str(tmp_path), "--name", "r",
+               "--runner-opt", "delay_s=1"]
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower,
+                               env={**os.environ, "TERM": "xterm", "PYTHONUNBUFFERED": "1"})
+    os.close(follower)
+    output = bytearray()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    records = tmp_path / "r" / "records.jsonl"
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not (records.exists() and records.read_text().count("\n") >= 1) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=HANG_GUARD_S) == 130
+    reader.join(timeout=HANG_GUARD_S)
+    os.close(leader)
+    text = output.decode("utf-8", errors="replace")
+    assert "\x1b[" in text and "samples, " in text  # the live display was up
+    assert "Traceback" not in text and "stopped at " in text
+    assert text.rstrip().endswith("lc-bench: interrupted; rerun the same command to resume")

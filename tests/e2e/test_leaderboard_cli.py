@@ -17,7 +17,9 @@ def make_results(tmp_path):
 def test_merged_runs_write_into_their_parent(tmp_path):
     results = make_results(tmp_path)
     result = lc_bench("leaderboard", *[str(p) for p in sorted(results.iterdir())])
-    assert "| m | 90.0 ±" in result.stdout and "| m2 | 100.0 ± 0.0 | 90.0 ±" in result.stdout
+    # binary scores: Wilson intervals, never a collapsed "± 0.0" at 100
+    assert "| m | 90.0 (59.6–98.2) |" in result.stdout
+    assert "| m2 | 100.0 (72.2–100.0) | 90.0 (59.6–98.2) |" in result.stdout
     for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html"):
         assert (results / name).exists()
     document = json.loads((results / "leaderboard.json").read_text())
@@ -41,7 +43,7 @@ def test_out_and_options(tmp_path):
     out = tmp_path / "site"
     result = lc_bench("leaderboard", str(results / "a"), "--out", str(out), "--threshold", "50", "--bootstrap", "200")
     assert (out / "leaderboard.html").exists() and not (results / "a" / "leaderboard.html").exists()
-    assert "| m | 90.0 ± " in result.stdout and "| 8k | 8k |" in result.stdout  # 60 >= 50 now
+    assert "| m | 90.0 (59.6–98.2) |" in result.stdout and "| 8k | 8k |" in result.stdout  # 60 >= 50 now
     assert "200 replicates" in result.stdout
 
 

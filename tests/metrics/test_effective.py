@@ -5,7 +5,11 @@ import math
 import pytest
 
 from lc_bench.metrics.effective import (
+    BASIS_ALL,
+    BASIS_NONE,
+    BASIS_SCORED,
     effective_length,
+    scored_effective_lengths,
     strict_effective_length,
     weighted_average_decreasing,
     weighted_average_increasing,
@@ -66,3 +70,25 @@ def test_threshold_compares_the_printed_score_and_a_tie_passes(score, passes):
 
 def test_custom_threshold():
     assert effective_length([1024, 2048], [60.0, 40.0], threshold=50.0) == 1024
+
+
+NAN = float("nan")
+
+
+def test_a_blank_length_is_left_out_not_failed():
+    """A family at 1k, 2k, 4k whose 2k average is blank (one task lacks 2k), 100 elsewhere: the
+    strict form would stop at the blank ("1k"); over the scored lengths it is 4k, marked "scored"."""
+    lengths = [1024, 2048, 4096]
+    assert strict_effective_length(lengths, [100.0, NAN, 100.0]) == 1024
+    assert scored_effective_lengths(lengths, [100.0, NAN, 100.0]) == (4096, 4096, BASIS_SCORED)
+    # a real miss still ends the strict form
+    assert scored_effective_lengths(lengths, [100.0, 50.0, 100.0]) == (4096, 1024, BASIS_ALL)
+    # the blank is not evidence of a pass either: a miss after it still counts
+    assert scored_effective_lengths(lengths, [100.0, NAN, 50.0]) == (1024, 1024, BASIS_SCORED)
+
+
+def test_no_score_at_all_is_unknown_not_below_the_shortest():
+    assert scored_effective_lengths([1024, 2048], [NAN, NAN]) == (None, None, BASIS_NONE)
+    assert scored_effective_lengths([], []) == (None, None, BASIS_NONE)
+    # scored but below the threshold everywhere: known to be below the shortest length
+    assert scored_effective_lengths([1024, 2048], [10.0, 20.0]) == (None, None, BASIS_ALL)

@@ -8,7 +8,7 @@ import pytest
 
 from lc_bench.errors import UsageError
 from lc_bench.metrics.aggregate import build_leaderboard
-from lc_bench.metrics.gate import GateOptions, baseline_document, gate, read_baseline
+from lc_bench.metrics.gate import GateOptions, baseline_document, gate, read_baseline, report
 from tests.metrics.helpers import scored, write_run
 
 
@@ -101,3 +101,41 @@ def test_a_full_disk_while_writing_the_leaderboard_leaves_no_tmp(tmp_path, monke
     with pytest.raises(UsageError, match="cannot write .*leaderboard.html: No space left on device"):
         write_outputs(board, [run], tmp_path / "out")
     assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_an_old_baseline_still_loads_with_a_note(tmp_path):
+    """Baselines written before the setup was recorded (schema 1) compare as before, and say so."""
+    board = build_leaderboard([write_run(tmp_path / "run", scored("k", 6, 6))])
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"schema": "lc_bench.baseline/1", "model": "m", "cells": [good_cell()]}))
+    result = gate(board, path, None, GateOptions())
+    assert not result.failed and [c.verdict for c in result.comparisons] == ["ok"]
+    assert any("written by an older lc_bench (lc_bench.baseline/1)" in line for line in result.unchecked)
+    assert "note: the baseline was written by an older lc_bench" in report(result)
+    strict = gate(board, path, None, GateOptions(strict_config=True))
+    assert strict.failed and strict.reasons == ["the run's setup cannot be checked against the baseline's "
+                                                "(--strict-config)"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"runner": 5}, "runner must be a string or null"),
+    ({"config": [1]}, "config must be an object or null"),
+    ({"config": {"seed": 0}, "config_hash": "sha256:0"}, "does not match its config"),
+])
+def test_malformed_setup_fields_are_refused(tmp_path, failing_run, change, message):
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"schema": "lc_bench.baseline/2", "model": "m", "cells": [good_cell()], **change}))
+    with pytest.raises(UsageError, match=message):
+        gate(failing_run, path, None, GateOptions())
+
+
+def test_configs_of_several_invocations_merge():
+    from lc_bench.metrics.gate import merge_configs
+
+    merged = merge_configs([
+        {"tasks": ["b"], "lengths": [2048], "depths": [50.0], "samples_per_cell": 3, "seed": 0, "out_dir": "x"},
+        {"tasks": ["a", "b"], "lengths": [1024, 2048], "depths": [0.0, 50.0], "samples_per_cell": 5, "seed": 1},
+    ])
+    assert merged == {"tasks": ["a", "b"], "lengths": [1024, 2048], "depths": [0.0, 50.0], "samples_per_cell": 5,
+                      "seed": [0, 1]}
+    assert merge_configs([{}, {"out_dir": "x"}]) is None
