@@ -1,5 +1,8 @@
-"""leaderboard.html: one static file (no network to view) with sortable tables, plots, depth
-heatmaps and a per-sample drill-down.
+"""leaderboard.html: one static file (no network to view) to explore: a table of contents, a text
+filter and model / task / length filters (built from the data) over every table, plot and the
+drill-down; sortable tables whose average rows stay at their group's end; score-vs-length plots with
+95% interval bands; depth heatmaps; and a per-sample drill-down, one tab per length and a few
+samples at a time ("show more"), each sample linked to its evidence where the record marks one.
 
 Model outputs and prompts are untrusted text: Jinja2 autoescapes everything, and the page's
 Content-Security-Policy allows only its own script (by hash), so even a missed escape could not run
@@ -20,16 +23,16 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+import lc_bench.metrics.views as shared_views
 from lc_bench.axes import LabelAxis
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
 from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
 from lc_bench.metrics.leaderboard import SKIPPED_NOTE, baseline_cells, protocol_line
-from lc_bench.metrics.plots import COLORS, binned, figure_svg, length_figure
+from lc_bench.metrics.plots import COLORS, Point, binned, length_svg, series_colors, slug
 from lc_bench.metrics.records import read_lines
 from lc_bench.metrics.views import (
     RowView,
-    ScoreCell,
     check_cells,
     check_headers,
     families,
@@ -44,13 +47,25 @@ DEFAULT_SAMPLES_PER_CELL = 5
 # each text of a drill-down sample (output, references, a stage, an error) shows at most this many characters:
 # a model that looped for 100 MB would otherwise make a 100 MB page no browser opens
 DRILLDOWN_TEXT_CHARS = 20_000
+# samples of a drill-down cell shown at first (and added per "show more" click); the rest wait
+DRILLDOWN_PAGE = 3
 
 
 @dataclass(frozen=True)
 class FamilySection:
     name: str
-    rows: list[RowView]
+    anchor: str
+    table_id: str
+    groups: list[list[RowView]]  # a model's task rows then its family average: sorting keeps the average last
     plot: str
+    notes: list[str]
+
+
+def table_notes(rows: list[RowView]) -> list[str]:
+    """The notes the marks on these rows need, as the markdown tables print them (none where the
+    views state none)."""
+    notes = getattr(shared_views, "table_notes", None)
+    return [plain(note) for note in notes(rows)] if notes else []
 
 
 def _hex(color: str) -> tuple[int, int, int]:
@@ -133,12 +148,23 @@ def _secondary_views(board: Leaderboard) -> list[dict[str, Any]]:
     return views
 
 
-def _line_plot(board: Leaderboard, level: str, family: str | None, title: str) -> str:
+def _line_plot(board: Leaderboard, level: str, family: str | None, title: str, colors: dict[str, str]) -> str:
     series = {
-        view.model: {length: cell.score for length, cell in view.cells.items()}
+        view.model: {length: Point(cell.score, cell.low, cell.high) for length, cell in view.cells.items()}
         for view in row_views(board, level, family)
     }
-    return figure_svg(length_figure(series, title, board.options.threshold))
+    return length_svg(series, title, board.options.threshold, colors)
+
+
+def _model_groups(rows: list[RowView]) -> list[list[RowView]]:
+    """Consecutive rows of one model (its tasks, then its family average)."""
+    groups: list[list[RowView]] = []
+    for row in rows:
+        if groups and groups[-1][0].model == row.model:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 def clip_text(text: Any, limit: int = DRILLDOWN_TEXT_CHARS) -> str:
@@ -175,7 +201,8 @@ def _sample_view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def drilldown(board: Leaderboard, run_dirs: list[Path], per_cell: int) -> list[dict[str, Any]]:
-    """Per model x task x length, the lowest-scoring samples (errors first), read back from disk."""
+    """Per model x task, one panel per length with that cell's lowest-scoring samples (errors
+    first), read back from disk."""
     if per_cell <= 0:
         return []
     samples = board.samples.assign(
@@ -190,16 +217,76 @@ def drilldown(board: Leaderboard, run_dirs: list[Path], per_cell: int) -> list[d
     for run, line in zip(chosen["run"], chosen["line"], strict=True):
         wanted.setdefault(int(run), set()).add(int(line))
     found = {run: read_lines(run_dirs[run], lines) for run, lines in wanted.items()}
-    groups = []
+    task_cells = board.cells[board.cells["level"] == "task"]
+    scores = {
+        (str(model), str(task), int(length)): score
+        for model, task, length, score in zip(
+            task_cells["model"], task_cells["task"], task_cells["target_length"], task_cells["score"], strict=True
+        )
+    }
+    anchors: set[str] = set()
+    groups: list[dict[str, Any]] = []
     for (model, task, length), group in chosen.groupby(keys, sort=True):
         records = [found[int(run)].get(int(line)) for run, line in zip(group["run"], group["line"], strict=True)]
-        groups.append(
-            {
-                "model": model, "task": task, "length": int(length), "total": int(totals[(model, task, length)]),
-                "samples": [_sample_view(record) for record in records if record is not None],
-            }
-        )
+        samples_shown = [_sample_view(record) for record in records if record is not None]
+        for view in samples_shown:  # one id per page: the same sample of two models links to its own row
+            anchor, number = view["anchor"], 2
+            while view["anchor"] in anchors:
+                view["anchor"], number = f"{anchor}-{number}", number + 1
+            anchors.add(view["anchor"])
+        if not groups or (groups[-1]["model"], groups[-1]["task"]) != (model, task):
+            groups.append({"model": model, "task": task, "panels": [], "shown": 0, "total": 0})
+        total = int(totals[(model, task, length)])
+        groups[-1]["panels"].append({
+            "length": int(length), "total": total, "samples": samples_shown,
+            "score": format_score(scores.get((model, task, int(length)), float("nan"))),
+        })
+        groups[-1]["shown"] += len(samples_shown)
+        groups[-1]["total"] += total
     return groups
+
+
+def _filter_options(board: Leaderboard, drill: list[dict[str, Any]]) -> dict[str, Any]:
+    """The values the page's filters offer: every model, task (by family) and length in the data."""
+    frames = [board.cells, board.samples, board.skipped, board.generation, board.secondary, board.buckets, board.depths]
+    models: set[str] = {str(group["model"]) for group in drill}
+    tasks: set[str] = {str(group["task"]) for group in drill}
+    lengths: set[int] = {int(panel["length"]) for group in drill for panel in group["panels"]}
+    for frame in frames:
+        if frame is None or frame.empty:
+            continue
+        if "model" in frame:
+            models |= {str(value) for value in frame["model"].dropna().unique()}
+        if "task" in frame:
+            levels = frame["level"] if "level" in frame else None
+            names = frame["task"] if levels is None else frame.loc[levels == "task", "task"]
+            tasks |= {str(value) for value in names.dropna().unique()}
+        if "target_length" in frame:
+            lengths |= {int(value) for value in frame["target_length"].dropna().unique()}
+    task_family: dict[str, str] = {}
+    for frame in (board.cells[board.cells["level"] == "task"], board.samples):
+        if not frame.empty and "family" in frame:
+            for task, family in zip(frame["task"].astype(str), frame["family"].astype(str), strict=True):
+                task_family.setdefault(task, family)
+    by_family: dict[str, list[str]] = {}
+    for task in sorted(tasks):
+        by_family.setdefault(task_family.get(task, "other"), []).append(task)
+    return {
+        "models": sorted(models),
+        "task_groups": [{"family": family, "tasks": names} for family, names in sorted(by_family.items())],
+        "lengths": sorted(lengths),
+    }
+
+
+def _toc(sections: list[tuple[str, str]], families: list[FamilySection]) -> list[dict[str, Any]]:
+    """The table of contents: each section's id and title, the task families in place of "families"."""
+    entries = []
+    for anchor, label in sections:
+        if anchor == "families":
+            entries.extend({"anchor": family.anchor, "label": family.name, "family": True} for family in families)
+        else:
+            entries.append({"anchor": anchor, "label": label, "family": False})
+    return entries
 
 
 def _environment() -> jinja2.Environment:
@@ -212,21 +299,27 @@ def _environment() -> jinja2.Environment:
     environment.filters["score"] = format_score
     environment.filters["length_label"] = format_length
     environment.filters["sort_value"] = lambda value: "" if is_missing(value) else f"{value:.6g}"
-    environment.filters["half_width"] = _half_width_cell
-    environment.filters["avg_half_width"] = lambda row: _half_width(
+    environment.filters["bounds"] = lambda cell: _bounds(cell.score, cell.low, cell.high)
+    environment.filters["compact"] = compact_count
+    environment.filters["avg_bounds"] = lambda row: _bounds(
         row.summary["avg"], row.summary["avg_ci_low"], row.summary["avg_ci_high"]
     )
     return environment
 
 
-def _half_width(score: float, low: float, high: float) -> Markup:
+def _bounds(score: float, low: float, high: float) -> Markup:
+    """A score's 95% interval as its bounds in small print under it (bounds, not "± half-width":
+    an interval at 0 or 100 is one-sided)."""
     if is_missing(score) or is_missing(low) or is_missing(high):
         return Markup("")
-    return Markup(' <span class="ci">± {:.1f}</span>').format((high - low) / 2)
+    return Markup('<span class="ci">{:.1f}–{:.1f}</span>').format(low, high)
 
 
-def _half_width_cell(cell: ScoreCell) -> Markup:
-    return _half_width(cell.score, cell.low, cell.high)
+def compact_count(value: Any) -> str:
+    """A count with thousands separators ("k" would read as 1024 on a page of token lengths)."""
+    if is_missing(value) or value == "":
+        return ""
+    return f"{int(value):,}"
 
 
 def script_source() -> str:
@@ -237,39 +330,67 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
     script = script_source()
     assert "</" not in script, "the inline script must not contain a closing tag"
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    sections = [
-        FamilySection(name, [v for v in row_views(board, family=name) if v.level != "overall"],
-                      _line_plot(board, "family", name, f"{name}: score vs length"))
-        for name in families(board)
+    colors = series_colors([str(model) for model in board.cells["model"].unique()])
+    sections = []
+    for name in families(board):
+        rows = [v for v in row_views(board, family=name) if v.level != "overall"]
+        sections.append(FamilySection(
+            name, f"family-{slug(name)}", f"table-{slug(name)}", _model_groups(rows),
+            _line_plot(board, "family", name, f"{name}: score vs length", colors), table_notes(rows),
+        ))
+    overall = row_views(board, "overall")
+    generations = _generation_views(board)
+    for index, generation in enumerate(generations, 1):
+        generation["anchor"] = "generation" if index == 1 else f"generation-{index}"
+    label_tables = label_sections(board.buckets, board.catalog)
+    heatmaps = _heatmaps(board.depths)
+    drill = drilldown(board, run_dirs, per_cell)
+    secondary = _secondary_views(board)
+    skipped = [
+        {"model": row.model, "task": row.task, "length": int(row.target_length), "count": int(row.skipped)}
+        for row in board.skipped.itertuples(index=False)
     ]
+    toc = _toc(
+        [("overall", "Overall"), ("families", ""),
+         *[(generation["anchor"], generation["title"]) for generation in generations],
+         *([("secondary", "Secondary scores")] if secondary else []),
+         *([("skipped", "Samples left out")] if skipped else []),
+         *([("buckets", "Score by length bucket")] if label_tables else []),
+         *([("depths", "Score by depth and length")] if heatmaps else []),
+         ("samples", "Samples")],
+        sections,
+    )
     context = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": [str(path) for path in run_dirs],
         "options": board.options,
         "protocol": protocol_line(board),
         "lengths": board.lengths,
-        "overall": row_views(board, "overall"),
-        "overall_plots": [_line_plot(board, "overall", None, "overall: score vs length")],
+        "overall": overall,
+        "overall_notes": table_notes(overall),
+        "merged_note": plain(shared_views.merged_note(board)) if getattr(board, "merged", None) else "",
+        "overall_plots": [_line_plot(board, "overall", None, "overall: score vs length", colors)],
         "families": sections,
-        "heatmaps": _heatmaps(board.depths),
+        "heatmaps": heatmaps,
         "bucket_tables": [
             {"scheme": axis.title, "names": label_names(axis, rows), "rows": _bucket_rows(axis, rows)}
-            for axis, rows in label_sections(board.buckets, board.catalog)
+            for axis, rows in label_tables
         ],
-        "bucket_note": plain(labels_note([axis for axis, _ in label_sections(board.buckets, board.catalog)])),
+        "bucket_note": plain(labels_note([axis for axis, _ in label_tables])),
         "baselines": {
             (model, task): baseline_cells(board, model, task)
             for model, task in board.baselines[["model", "task"]].drop_duplicates().itertuples(index=False)
         },
-        "generations": _generation_views(board),
-        "secondary": _secondary_views(board),
+        "generations": generations,
+        "secondary": secondary,
         "skipped_note": SKIPPED_NOTE + " on this page.",
-        "skipped": [
-            {"model": row.model, "task": row.task, "length": int(row.target_length), "count": int(row.skipped)}
-            for row in board.skipped.itertuples(index=False)
-        ],
-        "drilldown": drilldown(board, run_dirs, per_cell),
+        "skipped": skipped,
+        "drilldown": drill,
         "per_cell": per_cell,
+        "page": DRILLDOWN_PAGE,
+        "filters": _filter_options(board, drill),
+        "toc": toc,
+        "colors": colors,
         "script": Markup(script),
         "script_hash": f"sha256-{digest}",
     }

@@ -19,12 +19,11 @@ def write_length_plots(board: Leaderboard, folder: Path) -> list[Path]:
     """Score vs length PNGs: overall, then one per task family."""
     written = []
     for level, family in [("overall", None), *[("family", name) for name in families(board)]]:
-        series = {
-            view.model: {length: cell.score for length, cell in view.cells.items()}
-            for view in row_views(board, level, family)
-        }
+        views = row_views(board, level, family)
+        series = {view.model: {length: cell.score for length, cell in view.cells.items()} for view in views}
+        bands = {view.model: {length: (cell.low, cell.high) for length, cell in view.cells.items()} for view in views}
         name = family or "overall"
-        figure = length_figure(series, f"{name}: score vs length", board.options.threshold)
+        figure = length_figure(series, f"{name}: score vs length", board.options.threshold, bands)
         written.append(save_png(figure, folder / f"length_{slug(name)}.png"))
     return written
 

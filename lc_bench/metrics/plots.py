@@ -1,10 +1,14 @@
 """Matplotlib figures for people who paste them into papers: depth x length heatmaps in the
-red-yellow-green of the classic depth x length retrieval test, and score-vs-length lines per model.
-The line plots are also rendered as inline SVG for the HTML page (text kept as text)."""
+red-yellow-green of the classic depth x length retrieval test, and score-vs-length lines per model
+(95% interval bands, a gap where a length is missing). The HTML page draws the same lines as
+hand-written inline SVG (`length_svg`), whose series the page's filters can hide."""
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -45,14 +49,36 @@ def _pyplot():  # noqa: ANN202 - matplotlib.pyplot, imported lazily (slow to imp
     return plt
 
 
-def length_figure(series: dict[str, dict[int, float]], title: str, threshold: float | None):  # noqa: ANN201
-    """Score vs length, one line per model, log2 length axis; the effective-length threshold dashed."""
+Interval = tuple[float, float]  # (low, high) of a 95% interval; NaN where there is none
+
+
+def _is_number(value: float | None) -> bool:
+    return value is not None and value == value  # not None, not NaN
+
+
+def length_figure(  # noqa: ANN201 - a matplotlib Figure
+    series: dict[str, dict[int, float]], title: str, threshold: float | None,
+    bands: dict[str, dict[int, Interval]] | None = None,
+):
+    """Score vs length, one line per model, log2 length axis; the effective-length threshold dashed.
+
+    A length a model lacks (or scored NaN) breaks its line there instead of bridging it; `bands`
+    (per model, per length: the 95% interval) are shaded around each line, broken the same way."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6.4, 3.6))
     lengths = sorted({length for points in series.values() for length in points})
+    nan = float("nan")
     for label, points in sorted(series.items()):
-        xs = [x for x in lengths if x in points and points[x] == points[x]]
-        axes.plot(xs, [points[x] for x in xs], marker="o", label=label)
+        ys = [points[x] if _is_number(points.get(x)) else nan for x in lengths]
+        (line,) = axes.plot(lengths, ys, marker="o", label=label)  # NaN breaks the line
+        intervals = (bands or {}).get(label, {})
+        lows = [intervals[x][0] if _is_number(y) and x in intervals else nan for x, y in zip(lengths, ys, strict=True)]
+        highs = [intervals[x][1] if _is_number(y) and x in intervals else nan for x, y in zip(lengths, ys, strict=True)]
+        present = [_is_number(lo) and _is_number(hi) for lo, hi in zip(lows, highs, strict=True)]
+        if any(present):
+            axes.fill_between(lengths, [lo if ok else 0.0 for lo, ok in zip(lows, present, strict=True)],
+                              [hi if ok else 0.0 for hi, ok in zip(highs, present, strict=True)],
+                              where=present, color=line.get_color(), alpha=0.15, linewidth=0)
     if threshold is not None:
         axes.axhline(threshold, color="grey", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     axes.set_xscale("log", base=2)
@@ -66,6 +92,131 @@ def length_figure(series: dict[str, dict[int, float]], title: str, threshold: fl
     axes.legend(fontsize=7, loc="lower left")
     figure.tight_layout()
     return figure
+
+
+# The HTML page's plots: hand-written SVG (no matplotlib), so each model's series carries its name
+# (`data-model`) for the page's filters, each point its value as a tooltip, and the file stays small.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+_WIDTH, _HEIGHT = 640, 300
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 12, 40
+
+
+@dataclass(frozen=True)
+class Point:
+    score: float
+    low: float = float("nan")
+    high: float = float("nan")
+
+
+def series_colors(models: list[str]) -> dict[str, str]:
+    """One colour per model, the same in every plot of a page."""
+    return {model: PALETTE[index % len(PALETTE)] for index, model in enumerate(sorted(models))}
+
+
+def segments(lengths: list[int], points: dict[int, Point]) -> list[list[int]]:
+    """The runs of consecutive plotted lengths a model has a score at: a missing length is a gap."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for length in lengths:
+        point = points.get(length)
+        if point is not None and _is_number(point.score):
+            current.append(length)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def length_svg(
+    series: dict[str, dict[int, Point]], title: str, threshold: float | None,
+    colors: dict[str, str] | None = None, lengths: list[int] | None = None,
+) -> str:
+    """Score vs length as an inline <figure>: per model a `g.series` with its 95% interval band
+    (`path.band`, one per run of consecutive lengths; an isolated point gets a bar), its line
+    (`path.line`, one per run: no line through a missing length) and a point per score with a
+    tooltip; a legend below. Every text is escaped: model names are data."""
+    colors = colors or series_colors(list(series))
+    lengths = sorted(lengths or {length for points in series.values() for length in points})
+    plot_w, plot_h = _WIDTH - _LEFT - _RIGHT, _HEIGHT - _TOP - _BOTTOM
+    logs = [math.log2(length) for length in lengths]
+    low_log, high_log = (min(logs), max(logs)) if logs else (0.0, 0.0)
+    pad = 0.5 if high_log == low_log else (high_log - low_log) * 0.04
+
+    def x_of(length: int) -> float:
+        span = high_log - low_log + 2 * pad
+        return round(_LEFT + (math.log2(length) - low_log + pad) / span * plot_w, 1)
+
+    def y_of(score: float) -> float:
+        return round(_TOP + (1 - min(max(score, 0.0), 100.0) / 100.0) * plot_h, 1)
+
+    parts = [
+        f'<svg class="length-plot" viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" height="{_HEIGHT}" '
+        f'role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif" font-size="11">',
+        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#c8ced4"/>',
+    ]
+    for tick in range(0, 101, 20):
+        y = y_of(tick)
+        parts.append(f'<line class="grid" x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{y}" y2="{y}" stroke="#eceff2"/>'
+                     f'<text x="{_LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#57606a">{tick}</text>')
+    for length in lengths:
+        x = x_of(length)
+        parts.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{_TOP}" y2="{_TOP + plot_h}" stroke="#eceff2"/>'
+                     f'<text x="{x}" y="{_TOP + plot_h + 15}" text-anchor="middle" fill="#57606a">'
+                     f"{escape(format_length(length))}</text>")
+    parts.append(f'<text x="{_LEFT + plot_w / 2}" y="{_HEIGHT - 6}" text-anchor="middle" fill="#57606a">'
+                 "context length (tokens)</text>")
+    parts.append(f'<text transform="translate(12 {_TOP + plot_h / 2}) rotate(-90)" text-anchor="middle" '
+                 'fill="#57606a">score</text>')
+    if threshold is not None:
+        y = y_of(threshold)
+        parts.append(f'<line class="threshold" x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{y}" y2="{y}" stroke="#6a737d" '
+                     f'stroke-dasharray="5 4"/><text x="{_LEFT + plot_w - 4}" y="{y - 4}" text-anchor="end" '
+                     f'fill="#6a737d">threshold {threshold:g}</text>')
+    legend = []
+    for model in sorted(series):
+        points, color = series[model], colors.get(model, PALETTE[0])
+        name = escape(model)
+        parts.append(f'<g class="series" data-model="{name}" stroke="{color}" fill="{color}">')
+        runs = segments(lengths, points)
+        for run in runs:
+            band = [(length, points[length]) for length in run]
+            low = [(x_of(x), y_of(p.low if _is_number(p.low) else p.score)) for x, p in band]
+            high = [(x_of(x), y_of(p.high if _is_number(p.high) else p.score)) for x, p in band]
+            if len(run) == 1:
+                (x, y_low), (_, y_high) = low[0], high[0]
+                if y_low != y_high:
+                    parts.append(f'<path class="band" d="M{x} {y_low}V{y_high}" stroke-width="2" '
+                                 f'stroke-opacity="0.35" data-lengths="{run[0]}"/>')
+                continue
+            outline = [*high, *reversed(low)]
+            path = "M" + "L".join(f"{x} {y}" for x, y in outline) + "Z"
+            lengths_text = " ".join(str(length) for length in run)
+            parts.append(f'<path class="band" d="{path}" stroke="none" fill-opacity="0.15" '
+                         f'data-lengths="{lengths_text}"/>')
+            line = "M" + "L".join(f"{x_of(length)} {y_of(points[length].score)}" for length in run)
+            parts.append(f'<path class="line" d="{line}" fill="none" stroke-width="2" data-lengths="{lengths_text}"/>')
+        for run in runs:
+            for length in run:
+                point = points[length]
+                interval = (f" (95% CI {_number(point.low)}–{_number(point.high)})"
+                            if _is_number(point.low) and _is_number(point.high) else "")
+                parts.append(f'<circle class="point" data-length="{length}" cx="{x_of(length)}" '
+                             f'cy="{y_of(point.score)}" r="3.5" stroke="#fff" stroke-width="1">'
+                             f"<title>{name} · {escape(format_length(length))}: {point.score:.1f}{interval}</title>"
+                             "</circle>")
+        parts.append("</g>")
+        legend.append(f'<li data-model="{name}"><span class="swatch" style="background:{color}"></span>{name}</li>')
+    parts.append("</svg>")
+    return (f'<figure class="plot"><figcaption>{escape(title)}</figcaption>{"".join(parts)}'
+            f'<ul class="legend">{"".join(legend)}</ul></figure>')
 
 
 def figure_svg(figure) -> str:  # noqa: ANN001 - a matplotlib Figure
