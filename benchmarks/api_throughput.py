@@ -8,8 +8,12 @@ asyncio HTTP/1.1 responder in a separate process, so its work does not share the
         [--lm-eval-python PATH]
 
 `--lm-eval-python` names a Python that has lm-evaluation-harness (`pip install 'lm-eval[api]'`,
-best in its own venv: its pins differ from lc_bench's); its `local-chat-completions` model then
-sends the same requests at the same concurrency to the same server, and the ratio is printed.
+best in its own venv: its pins differ from lc_bench's); without it, this Python is used when it
+can import `lm_eval`. Its `local-chat-completions` model then sends the same requests at the same
+concurrency to the same server. The two clients take turns over `--rounds` rounds, alternating who
+goes first (lc_bench first in odd rounds, lm-eval first in even ones), so neither always gets the
+warmer machine; the figures and the ratio are printed for each order. Where lm-eval is not
+available the script says so and reports lc_bench alone.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import asyncio
 import json
 import multiprocessing
 import socket
+import statistics
+import subprocess
+import sys
 import time
 
 ANSWER = json.dumps(
@@ -100,15 +107,22 @@ print(elapsed)
 """
 
 
-def run_lm_eval(python: str, port: int, count: int, concurrency: int) -> float:
-    import subprocess
+def find_lm_eval(python: str | None) -> str | None:
+    """The Python to run lm-eval with: the one given, else this one when it has lm_eval."""
+    if python:
+        return python
+    import importlib.util
 
+    return sys.executable if importlib.util.find_spec("lm_eval") is not None else None
+
+
+def run_lm_eval(python: str, port: int, count: int, concurrency: int) -> float:
     result = subprocess.run(
         [python, "-c", LM_EVAL_CLIENT, str(port), str(count), str(concurrency)],
         capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
-        raise SystemExit("lm-eval client failed: " + (result.stderr.strip().splitlines() or ["?"])[-1])
+        raise RuntimeError("lm-eval client failed: " + (result.stderr.strip().splitlines() or ["?"])[-1])
     return float(result.stdout.strip().splitlines()[-1])
 
 
@@ -117,33 +131,59 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.25)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; who goes first alternates (>= 2: both orders)")
     parser.add_argument("--lm-eval-python", help="a Python with lm-eval installed, to compare against")
     args = parser.parse_args()
+    lm_eval_python = find_lm_eval(args.lm_eval_python)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = multiprocessing.get_context("fork").Process(target=serve, args=(sock, args.latency), daemon=True)
     server.start()
+    rounds: list[dict] = []
+    lm_eval_problem = None if lm_eval_python else "lm-eval is not installed here (pass --lm-eval-python)"
     try:
         time.sleep(0.5)
-        elapsed = run_client(port, args.requests, args.concurrency)
-        lm_eval_elapsed = (
-            run_lm_eval(args.lm_eval_python, port, args.requests, args.concurrency) if args.lm_eval_python else None
-        )
+        for number in range(max(args.rounds, 1)):
+            order = ["lc_bench", "lm-eval"] if number % 2 == 0 else ["lm-eval", "lc_bench"]
+            timings: dict = {"first": order[0], "lc_bench": None, "lm-eval": None}
+            for client in order:
+                if client == "lc_bench":
+                    timings[client] = run_client(port, args.requests, args.concurrency)
+                elif lm_eval_python and lm_eval_problem is None:
+                    try:
+                        timings[client] = run_lm_eval(lm_eval_python, port, args.requests, args.concurrency)
+                    except RuntimeError as exc:
+                        lm_eval_problem = str(exc)
+            rounds.append(timings)
     finally:
         server.terminate()
-    achieved = args.requests / elapsed
     ideal = args.concurrency / args.latency
-    print(f"{args.requests} requests, concurrency {args.concurrency}, server latency {args.latency:g} s")
+    print(f"{args.requests} requests, concurrency {args.concurrency}, server latency {args.latency:g} s, "
+          f"{len(rounds)} round(s)")
     print(f"ideal     {ideal:8.1f} requests/s (concurrency / latency)")
-    print(f"lc_bench  {achieved:8.1f} requests/s in {elapsed:.2f} s")
+    for number, timings in enumerate(rounds, 1):
+        ours, peer = timings["lc_bench"], timings["lm-eval"]
+        order = f" ({timings['first']} first)" if peer is not None else ""
+        line = (f"round {number}{order}: "
+                f"lc_bench {args.requests / ours:8.1f} requests/s in {ours:.2f} s")
+        if peer is not None:
+            line += (f"; lm-eval {args.requests / peer:.1f} requests/s in {peer:.2f} s (local-chat-completions); "
+                     f"lc_bench / lm-eval {peer / ours:.2f}x")
+        print(line)
+    elapsed = statistics.median(t["lc_bench"] for t in rounds)
+    achieved = args.requests / elapsed
     verdict = "met" if achieved >= 0.9 * ideal else "MISSED"
+    print(f"lc_bench  {achieved:8.1f} requests/s (median of the rounds)")
     print(f"ratio     {achieved / ideal:.3f} of ideal (target >= 0.90: {verdict})")
-    if lm_eval_elapsed is not None:
-        lm_eval_rate = args.requests / lm_eval_elapsed
-        print(f"lm-eval   {lm_eval_rate:8.1f} requests/s in {lm_eval_elapsed:.2f} s (local-chat-completions)")
-        print(f"lc_bench / lm-eval: {achieved / lm_eval_rate:.2f}x")
+    for first in ("lc_bench", "lm-eval"):
+        ratios = [t["lm-eval"] / t["lc_bench"] for t in rounds if t["first"] == first and t["lm-eval"] is not None]
+        if ratios:
+            print(f"{first} first: lc_bench / lm-eval {statistics.median(ratios):.2f}x "
+                  f"(throughput ratio, median of {len(ratios)} round(s))")
+    if lm_eval_problem:
+        print(f"lm-eval   not measured: {lm_eval_problem}")
 
 
 if __name__ == "__main__":
