@@ -60,7 +60,8 @@ class ModelTokenizer:
         special_tokens: dict[str, str] | None = None,
         hf_loader: Callable[[], Any] | None = None,
     ) -> None:
-        if hf_tokenizer is None and fast is None:
+        # subclasses (the tiktoken encodings) bring their own encoder and need neither
+        if hf_tokenizer is None and fast is None and hf_loader is None and type(self) is ModelTokenizer:
             raise ValueError("ModelTokenizer needs a transformers tokenizer or a tokenizers.Tokenizer")
         self._hf = hf_tokenizer
         self._hf_loader = hf_loader
