@@ -10,6 +10,7 @@ in the same run on the same prompts.
     a unit, so it is not an exact-length method.
 
 Usage: python benchmarks/length_control.py [--samples 100] [--length 128k] [--model PATH]
+Every other task's fitting cost (RULER, qa, tsort, bestanswer): benchmarks/fitting_cost.py.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import bestanswer_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_adaleval_file
-from lc_bench.tasks.fitting import fit_to_budget
+from lc_bench.tasks.fitting import FitMemory, fit_to_budget
 from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool
 from lc_bench.tasks.tsort import AdaLEvalParams
 
@@ -94,17 +94,18 @@ class BestAnswer(TaskBase):
         pool = load_pool(self.params.data)
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
+        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
         for length in self.params.lengths_of(context.lengths):
             budget = self.params.prompt_budget(length, max_new)
             for index in range(self.params.samples_at(length, context.samples_per_cell)):
                 rng = random.Random(f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}")
                 question = pool[(context.seed + index) % len(pool)] if len(pool) > 1 else pool[0]
-                samples.append(self._sample(context, pool, question, rng, length, budget, index, max_new))
+                samples.append(self._sample(context, pool, question, rng, length, budget, index, max_new, memory))
         return samples
 
     def _sample(
         self, context: BuildContext, pool: list[PoolQuestion], question: PoolQuestion, rng: random.Random,
-        length: int, budget: int, index: int, max_new: int,
+        length: int, budget: int, index: int, max_new: int, memory: FitMemory | None = None,
     ) -> Sample:
         tokenizer = context.tokenizer
         distractors = list(question.same_question_distractors)
@@ -132,7 +133,7 @@ class BestAnswer(TaskBase):
             return tokenizer.render((ChatMessage(role="user", content=build_prompt(question.question, texts)),))
 
         whole = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=len(distractors) - 1,
-                              unit_tokens=100.0)
+                              unit_tokens=100.0, memory=memory, key=budget, probe=True)
         if whole.units < 1:
             raise UsageError(f"length {format_length(length)} cannot hold the question with two candidates")
         count, cut, source, fitted = whole.units, 0, whole.units, whole
@@ -143,8 +144,8 @@ class BestAnswer(TaskBase):
             if len(fitted.ids) == budget or whole_count < 1:
                 break
             base = len(whole.ids)
-            if whole_count < whole.units:
-                base = len(tokenizer.encode_rendered(render(whole_count))[0])
+            if whole_count < whole.units:  # less the dropped distractor (its framing is a few tokens more)
+                base = max(0, base - len(distractor_ids(whole_count)))
             pool_end = min(whole_count + 50, len(distractors))
             room, longest = max((len(distractor_ids(j)), j) for j in range(whole_count, pool_end))
             if room < 2:

@@ -1,20 +1,33 @@
 """Fit a prompt to an exact token budget by choosing how many haystack units it holds.
 
 The caller supplies `render(n)`: the prompt text with `n` units (tokens of an essay, words of a
-list, lines of noise). Token counts are close to linear in `n`, so after measuring the fixed part
-(`render(0)`) the first guess is usually exact or within a unit, and each correction moves by the
-measured overflow or shortfall. This replaces RULER's binary search over whole re-tokenizations
-with two to three encodes per sample.
+list, lines of noise). Token counts are close to linear in `n`: after measuring the fixed part
+(`render(0)`) the first guess comes from the tokens per unit learnt from the previous sample of the
+same cell (`memory`, `key`), or from a small probe render, or from the caller's estimate. Each
+measurement then brackets the answer: the next guess moves by the measured gap divided by the
+measured tokens per unit (interpolated between the largest fitting and the smallest overflowing
+size once both are known), never one unit at a time for a gap worth several units.
+
+The result is the largest size that fits among those tried with a larger size known to overflow
+(the largest size that fits when counts grow with `n`), whatever the first guess: what is learnt
+only changes how many encodes it takes, not the sample, so samples stay deterministic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Hashable, MutableMapping
 from dataclasses import dataclass
 
 from lc_bench.errors import UsageError
 
-MAX_ROUNDS = 10
+MAX_ROUNDS = 64  # a size whose text repeats costs no encode: flat steps (fwe) are cheap
+PROBE_SHARE = 32  # a probe renders about 1/32 of the budget's units
+PROBE_MIN_UNITS = 4  # no probe below this many units: the caller's estimate is good enough
+SLOPE_UNITS = 8  # sizes this far apart give the local tokens per unit
+
+# what a fit leaves for the next sample of its cell: (units, tokens, fixed tokens)
+FitMemory = MutableMapping[Hashable, tuple[int, int, int]]
 
 
 @dataclass(frozen=True)
@@ -32,11 +45,21 @@ def fit_to_budget(
     max_units: int,
     unit_tokens: float = 1.0,
     fixed_tokens: int | None = None,
+    memory: FitMemory | None = None,
+    key: Hashable = None,
+    probe: bool = False,
+    min_unit_tokens: int | Callable[[int], int] = 0,
 ) -> Fitted:
     """The largest `n <= max_units` whose rendered prompt has at most `budget` tokens.
 
     `unit_tokens` is a first estimate of tokens per unit; it is refined from each measurement.
-    `fixed_tokens` (the prompt's size with no units) is measured when not given.
+    `fixed_tokens` (the prompt's size with no units) is measured when not given. `memory[key]`
+    holds the previous fit of the same task, length and tokenizer (read for the first guess,
+    then updated); without it, `probe` measures tokens per unit on a small render first.
+    `min_unit_tokens` (a number, or a function of `n`): the fewest tokens that going from `n` to
+    `n + 1` units can add, seams included (0: unknown); a fit less than that short of the budget is
+    final without encoding the next size to see it overflow. Memory and this floor are for units
+    of several tokens, whose counts grow with every unit: then the fit is the same from any guess.
     """
     if fixed_tokens is None:
         fixed_tokens = len(encode(render(0))[0])
@@ -45,31 +68,65 @@ def fit_to_budget(
             f"the prompt's fixed parts ({fixed_tokens} tokens) exceed the input budget of {budget} tokens: "
             "choose a longer length"
         )
-    best: Fitted | None = None
+    room = budget - fixed_tokens
     counts: dict[int, int] = {}
-    n = _clamp(int((budget - fixed_tokens) / unit_tokens), max_units)
-    for _ in range(MAX_ROUNDS):
+    by_text: dict[str, tuple[list[int], list[int]]] = {}  # a size whose text was encoded (fwe) is not again
+    best: Fitted | None = None
+    floor = min_unit_tokens if callable(min_unit_tokens) else (lambda n: min_unit_tokens)
+
+    def measure(n: int) -> int:
+        nonlocal best
         text = render(n)
-        ids, offsets = encode(text)
+        if text not in by_text:
+            by_text[text] = encode(text)
+        ids, offsets = by_text[text]
         counts[n] = len(ids)
         if len(ids) <= budget and (best is None or n > best.units):
             best = Fitted(n, text, ids, offsets)
-        gap = budget - len(ids)
-        if gap == 0 or (gap > 0 and n == max_units):
+        return len(ids)
+
+    known = memory.get(key) if memory is not None else None
+    if known is not None and known[0] > 0 and known[1] > known[2]:
+        units, tokens, fixed = known
+        unit_tokens = (tokens - fixed) / units
+        n = units + math.floor((room - (tokens - fixed)) / unit_tokens)
+    else:
+        probe_units = int(room / unit_tokens / PROBE_SHARE)
+        if probe and PROBE_MIN_UNITS <= probe_units < max_units:
+            measured = measure(probe_units)
+            if measured > fixed_tokens:
+                unit_tokens = (measured - fixed_tokens) / probe_units
+        n = int(room / unit_tokens)
+    n = _clamp(n, max_units)
+    previous: int | None = None
+    for _ in range(MAX_ROUNDS):
+        if n not in counts:
+            measure(n)
+        tokens = counts[n]
+        if best is not None and (best.units == max_units or budget - len(best.ids) < max(1, floor(best.units))):
             break
-        if n > 0 and len(ids) > fixed_tokens:
-            unit_tokens = (len(ids) - fixed_tokens) / n
-        delta = int(gap / unit_tokens) or (1 if gap > 0 else -1)
-        following = _clamp(n + delta, max_units)
+        low = best.units if best is not None else -1
+        over = min((k for k, t in counts.items() if t > budget and k > low), default=max_units + 1)
+        if over <= low + 1:
+            break  # the bracket is closed: low fits, low + 1 overflows
+        # tokens per unit: the slope from the previous size when it is far enough to average out
+        # seams and steps, else the average over the units
+        if previous is not None and abs(n - previous) >= SLOPE_UNITS and counts[previous] != tokens:
+            unit_tokens = (tokens - counts[previous]) / (n - previous)
+        elif n > 0 and tokens > fixed_tokens:
+            unit_tokens = (tokens - fixed_tokens) / n
+        # move from the latest size by its gap in units (at least one), strictly inside the bracket
+        gap = budget - tokens
+        step = math.floor(gap / unit_tokens)
+        following = n + (max(1, step) if gap > 0 else min(-1, step))
+        following = max(low + 1, min(following, over - 1, max_units), 0)
         if following in counts:
-            # a seam merged or split tokens: step one unit beyond the best fit, or below the
-            # smallest overflowing size
-            following = best.units + 1 if best is not None else min(counts) - 1
-        if following in counts or not 0 <= following <= max_units:
             break
-        n = following
+        previous, n = n, following
     if best is None:
         raise UsageError(f"could not fit the prompt into {budget} tokens")
+    if memory is not None:
+        memory[key] = (best.units, len(best.ids), fixed_tokens)
     return best
 
 

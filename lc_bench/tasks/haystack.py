@@ -44,6 +44,14 @@ def default_essays() -> str:
     return "\n\n".join((folder / name).read_text(encoding="utf-8").strip() for name in names)
 
 
+SEAM_TOKENS = 2  # tokens a seam between two lines may merge or split, at most
+
+
+def line_tokens(tokenizer: ModelTokenizer, line: str) -> int:
+    """The fewest tokens one more `line` adds to newline-joined lines, seams included."""
+    return max(0, len(tokenizer.encode(line + "\n" + line)) - len(tokenizer.encode(line)) - SEAM_TOKENS)
+
+
 def noise_text(lines: int = 200) -> str:
     """RULER's noise haystack: one repeated line (more copies are added by repetition)."""
     return "\n".join([NOISE_SENTENCES] * lines)

@@ -24,8 +24,14 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import fit_to_budget
-from lc_bench.tasks.haystack import NOISE_SENTENCES, TokenHaystack, load_corpus, tokenize_haystack
+from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.haystack import (
+    NOISE_SENTENCES,
+    TokenHaystack,
+    line_tokens,
+    load_corpus,
+    tokenize_haystack,
+)
 from lc_bench.tasks.words import GENERATORS
 
 # a custom needle's prompt: gkamradt's NIAH test wording (the text, then the question)
@@ -103,6 +109,7 @@ class Niah(TaskBase):
         haystack = self._token_haystack(context)
         depths: Sequence[float | None] = context.depths or (None,)
         samples = []
+        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
         for length in context.lengths:
             budget = input_budget(length, max_new)
             for depth in depths:
@@ -111,7 +118,9 @@ class Niah(TaskBase):
                     cell = "rand" if depth is None else f"{depth:g}"
                     sample_id = f"{self.name}/{format_length(length)}/d{cell}/{index}"
                     samples.append(
-                        self._sample(context, haystack, random.Random(seed), length, budget, depth, sample_id, max_new)
+                        self._sample(
+                            context, haystack, random.Random(seed), length, budget, depth, sample_id, max_new, memory
+                        )
                     )
         return samples
 
@@ -157,6 +166,7 @@ class Niah(TaskBase):
         depth: float | None,
         sample_id: str,
         max_new: int,
+        memory: FitMemory | None = None,
     ) -> Sample:
         tokenizer = context.tokenizer
         needles, answers, query, keys = self._needles(rng)
@@ -173,6 +183,7 @@ class Niah(TaskBase):
             return (ChatMessage(role="user", content=template.format(kind=kind, query=query, context=hay,
                                                                      question=query)),)
 
+        min_unit_tokens: int | Callable[[int], int] = 0  # a token of an essay: no floor
         if haystack is not None:
             context_text = _token_context(tokenizer.decode, haystack, needles, needle_depths)
             max_units, unit_tokens = len(haystack.ids), 1.0
@@ -182,10 +193,14 @@ class Niah(TaskBase):
             lines = [NOISE_SENTENCES] * (budget // 10 + 16)
             context_text = _line_context(lines, needles, needle_depths)
             max_units, unit_tokens = len(lines), 22.0
+            min_unit_tokens = line_tokens(tokenizer, NOISE_SENTENCES)
         else:
             lines = _distractor_lines(rng, self.params, keys, budget)
             context_text = _line_context(lines, needles, needle_depths)
             max_units, unit_tokens = len(lines), 20.0
+
+            def min_unit_tokens(n: int, lines: list[str] = lines) -> int:  # n -> n + 1 adds line n
+                return line_tokens(tokenizer, lines[n]) if n < len(lines) else 0
 
         context_text = lru_cache(maxsize=4)(context_text)  # the fitted size is rendered once, reused below
         fitted = fit_to_budget(
@@ -194,6 +209,12 @@ class Niah(TaskBase):
             budget=budget,
             max_units=max_units,
             unit_tokens=unit_tokens,
+            # lines of many tokens: counts grow with every line, so the fit is the same whatever the
+            # first guess and may learn it from the previous sample; a token-space cut does not need to
+            memory=memory if haystack is None else None,
+            key=budget,
+            probe=haystack is None,
+            min_unit_tokens=min_unit_tokens,
         )
         hay = context_text(fitted.units)
         hay_start = fitted.text.index(hay)

@@ -39,8 +39,8 @@ from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import data_cache, decode_utf8, read_bytes, read_jsonl, warn_fixture_fallback
-from lc_bench.tasks.fitting import fit_to_budget
-from lc_bench.tasks.haystack import default_essays
+from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.haystack import SEAM_TOKENS, default_essays
 
 QA_TEMPLATE = (
     "Answer the question based on the given documents. Only give me the answer and do not output any other words."
@@ -429,6 +429,7 @@ class QATask(TaskBase):
         random.Random(f"{context.seed}|{self.name}|order").shuffle(order)
         tokenizer = context.tokenizer
         samples = []
+        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
         for length in context.lengths:
             budget = input_budget(length, max_new)
             for index in range(context.samples_per_cell):
@@ -439,7 +440,7 @@ class QATask(TaskBase):
 
                 def make(n: int, item: QAItem = item, pool: list[str] = pool, seed: str = seed) -> str:
                     docs = [*item.gold, *(pool[i % len(pool)] for i in range(n))] if pool else list(item.gold)
-                    random.Random(f"{seed}|{n}").shuffle(docs)
+                    random.Random(f"{seed}|order").shuffle(docs)
                     text = "\n\n".join(DOCUMENT.format(i=i + 1, document=d) for i, d in enumerate(docs))
                     return QA_TEMPLATE.format(context=text, query=item.question)
 
@@ -449,7 +450,10 @@ class QATask(TaskBase):
                 fixed = len(tokenizer.encode_rendered(render(0))[0])
                 fitted = fit_to_budget(
                     render, tokenizer.encode_rendered, budget, max_units=budget // 8, unit_tokens=120,
-                    fixed_tokens=fixed,
+                    fixed_tokens=fixed, memory=memory, key=budget, probe=True,
+                    # n -> n + 1 adds document pool[n], its number and a blank line
+                    min_unit_tokens=lambda n, pool=pool: (
+                        max(0, len(tokenizer.encode(pool[n % len(pool)])) - SEAM_TOKENS) if pool else 0),
                 )
                 samples.append(
                     Sample(

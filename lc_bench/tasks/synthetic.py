@@ -21,8 +21,8 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import fit_to_budget
-from lc_bench.tasks.haystack import NOISE_SENTENCES
+from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.haystack import NOISE_SENTENCES, SEAM_TOKENS, line_tokens
 from lc_bench.tasks.words import common_vocabulary, random_letters
 from lc_bench.tokenizers import ModelTokenizer
 
@@ -65,12 +65,13 @@ class UnitTask(TaskBase):
     def build(self, context: BuildContext) -> list[Sample]:
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
+        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
         for length in context.lengths:
             budget = input_budget(length, max_new)
             for index in range(context.samples_per_cell):
                 seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}"
                 tokenizer = context.tokenizer
-                make, max_units = self.generator(seed, length, budget, tokenizer)
+                make, max_units, *floor = self.generator(seed, length, budget, tokenizer)
 
                 def render(n: int, make: Callable = make, tokenizer: Any = tokenizer) -> str:
                     content, prefix, _ = make(n)
@@ -79,7 +80,8 @@ class UnitTask(TaskBase):
                 fixed = len(tokenizer.encode_rendered(render(0))[0])
                 fitted = fit_to_budget(
                     render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens,
-                    fixed_tokens=fixed,
+                    fixed_tokens=fixed, memory=memory, key=budget, probe=True,
+                    min_unit_tokens=floor[0] if floor else self.min_unit_tokens(tokenizer),
                 )
                 content, prefix, answers = make(fitted.units)
                 messages = (ChatMessage(role="user", content=content),)
@@ -101,9 +103,14 @@ class UnitTask(TaskBase):
 
     def generator(
         self, seed: str, length: int, budget: int, tokenizer: ModelTokenizer
-    ) -> tuple[Callable[[int], tuple[str, str, list[str]]], int]:
-        """(n -> (user content, answer prefix, answers), the largest sensible n)."""
+    ) -> tuple[Any, ...]:
+        """(n -> (user content, answer prefix, answers), the largest sensible n[, n -> the fewest
+        tokens that going from n to n + 1 units adds])."""
         raise NotImplementedError
+
+    def min_unit_tokens(self, tokenizer: ModelTokenizer) -> int:
+        """The fewest tokens one more unit adds (0: unknown, the fit checks the next size)."""
+        return 0
 
     def score(self, output: str, references: Sequence[str], metadata: dict[str, Any]) -> dict[str, float]:
         return ruler_scores(output, references)
@@ -201,10 +208,13 @@ class VariableTracking(UnitTask):
         prefix = VT_PREFIX.format(num_v=len(variables[0]), query=values[0])
 
         def make(n: int) -> tuple[str, str, list[str]]:
-            context = _noise_with_chains(random.Random(f"{seed}|{n}"), chains, n)
+            context = _noise_with_chains(random.Random(f"{seed}|layout"), chains, n)
             return example + VT_TEMPLATE.format(context=context, query=values[0]), prefix, variables[0]
 
         return make, budget // 20 + 8
+
+    def min_unit_tokens(self, tokenizer: ModelTokenizer) -> int:
+        return line_tokens(tokenizer, NOISE_SENTENCES)  # a unit is one more noise line
 
 
 # -- common words extraction ------------------------------------------------------------------
@@ -265,11 +275,19 @@ class CommonWords(UnitTask):
             # RULER: the example's template and answer prefix, a space, the answer; then a newline
             example = CWE_TEMPLATE.format(context=ex_context) + CWE_PREFIX + " " + _numbered(ex_answer) + "\n"
 
+        def floor(n: int) -> int:  # n -> n + 1 adds entries " K. word" of word pool[n], numbered from K
+            if n < params.num_common or n >= len(pool):
+                return 0
+            entries = freq_c * params.num_common + freq_u * (n - params.num_common)
+            added = (len(tokenizer.encode(f" {entries + k}. {pool[n]}")) - SEAM_TOKENS for k in range(1, freq_u + 1))
+            return max(0, sum(added))
+
         def make(n: int) -> tuple[str, str, list[str]]:
-            context, answer = listing(pool[: max(n, params.num_common)], freq_c, freq_u, random.Random(f"{seed}|{n}"))
+            words = pool[: max(n, params.num_common)]
+            context, answer = listing(words, freq_c, freq_u, random.Random(f"{seed}|shuffle"))
             return example + CWE_TEMPLATE.format(context=context), CWE_PREFIX, answer
 
-        return make, max_units
+        return make, max_units, floor
 
 
 # -- frequent words extraction ----------------------------------------------------------------
@@ -311,7 +329,7 @@ class FrequentWords(UnitTask):
             words = [
                 word for rank, word in enumerate(vocab, 1) for _ in range(int(n * rank**-params.alpha / norm))
             ]
-            random.Random(f"{seed}|{n}").shuffle(words)
+            random.Random(f"{seed}|shuffle").shuffle(words)  # one shuffle seed for every size tried
             return FWE_TEMPLATE.format(context=" ".join(words)), FWE_PREFIX, vocab[1:4]
 
         return make, budget * 2

@@ -1,0 +1,84 @@
+"""Fitting cost: after the first sample of a cell, each sample costs about two full-size encodes,
+and what a build learns from earlier samples never changes a sample."""
+
+from __future__ import annotations
+
+import pytest
+
+import lc_bench.tasks.fitting as fitting
+from lc_bench.lengths import input_budget
+from lc_bench.registry import TASKS
+from lc_bench.tasks.base import BuildContext, make_task
+
+LENGTH = 8192
+CASES = [
+    # (task, params, largest shortfall in tokens: the unit's granularity, full encodes per sample
+    # after the first: fwe's unit adds words in lumps and its samples differ most, so it takes more)
+    ("niah_single_1", {}, 40, 2),
+    ("niah_single_2", {}, 0, 2),
+    ("niah_multikey_2", {}, 40, 2),
+    ("niah_multikey_3", {}, 120, 2),
+    ("vt", {}, 40, 2),
+    ("cwe", {}, 40, 2),
+    ("fwe", {}, 16, 4),
+    ("qa_1", {"data": "fixture"}, 400, 2),
+]
+
+
+class Counted:
+    """Counts full-size encodes (at least 3/4 of the budget: not cwe's fixed part, more than half of
+    it at 8k) made through a tokenizer."""
+
+    def __init__(self, tokenizer, monkeypatch, budget):
+        self.sizes: list[int] = []
+        self.budget = budget
+        original = tokenizer.encode_with_offsets
+
+        def counted(*args, **kwargs):
+            result = original(*args, **kwargs)
+            self.sizes.append(len(result[0]))
+            return result
+
+        monkeypatch.setattr(tokenizer, "encode_with_offsets", counted)
+
+    def full(self) -> int:
+        return sum(1 for size in self.sizes if size >= self.budget * 3 // 4)
+
+
+def build(tokenizer, name, params, samples):
+    task = make_task(TASKS.get(name), params)
+    return task.build(BuildContext(tokenizer, (LENGTH,), (), samples, 0))
+
+
+@pytest.mark.parametrize(("name", "params", "slack", "most"), CASES)
+def test_samples_after_the_first_cost_about_two_full_encodes(tiny_tokenizer, monkeypatch, name, params, slack, most):
+    build(tiny_tokenizer, name, params, 1)  # haystack caches warm
+    first = build(tiny_tokenizer, name, params, 1)
+    budget = input_budget(LENGTH, first[0].max_new_tokens)
+    counter = Counted(tiny_tokenizer, monkeypatch, budget)
+    build(tiny_tokenizer, name, params, 1)
+    one = counter.full()
+    counter.sizes.clear()
+    samples = build(tiny_tokenizer, name, params, 5)
+    later = (counter.full() - one) / 4
+    assert one <= 5, f"{name}: {one} full encodes for the first sample"
+    assert later <= most, f"{name}: {later} full encodes per later sample"
+    for sample in samples:
+        assert budget - slack <= sample.input_tokens <= budget, sample.sample_id
+        assert tiny_tokenizer.count(sample.messages, answer_prefix=sample.answer_prefix) == sample.input_tokens
+
+
+@pytest.mark.parametrize(("name", "params", "slack", "most"), CASES)
+def test_what_a_build_learns_never_changes_a_sample(tiny_tokenizer, monkeypatch, name, params, slack, most):
+    learnt = build(tiny_tokenizer, name, params, 4)
+    original = fitting.fit_to_budget
+
+    def forgetful(*args, **kwargs):
+        kwargs["memory"] = None
+        return original(*args, **kwargs)
+
+    for module in ("niah", "synthetic", "qa"):
+        monkeypatch.setattr(f"lc_bench.tasks.{module}.fit_to_budget", forgetful)
+    alone = build(tiny_tokenizer, name, params, 4)
+    assert [s.messages for s in learnt] == [s.messages for s in alone]
+    assert [s.input_tokens for s in learnt] == [s.input_tokens for s in alone]
