@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from lc_bench.registry import RUNNERS, TASKS
 from lc_bench.run_identity import choose_run_dir, settings_of
 from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_options, public_options
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
+from lc_bench.specs import SampleSpec, spec_key
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
 from lc_bench.tasks.datafiles import fixture_policy
@@ -131,19 +133,24 @@ def sample_key(sample: Sample, runner_identity: dict[str, Any], params: Generati
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def build_samples(
-    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig, progress: Progress | None = None
-) -> tuple[list[Sample], dict[tuple[str, int], int]]:
-    """Every task's samples, and how many each left out per length (they could not fit); each
-    task's count and seconds go to `progress.building` as it finishes."""
-    context = BuildContext(
+def build_context(tokenizer: ModelTokenizer, config: RunConfig) -> BuildContext:
+    return BuildContext(
         tokenizer=tokenizer,
         lengths=tuple(config.lengths),
         depths=tuple(config.depths),
         samples_per_cell=config.samples_per_cell,
         seed=config.seed,
         max_new_tokens=config.max_new_tokens,
+        protocol=config.protocol,
     )
+
+
+def build_samples(
+    tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig, progress: Progress | None = None
+) -> tuple[list[Sample], dict[tuple[str, int], int]]:
+    """Every task's samples, and how many each left out per length (they could not fit); each
+    task's count and seconds go to `progress.building` as it finishes."""
+    context = build_context(tokenizer, config)
     samples: list[Sample] = []
     for task in tasks:
         began = time.perf_counter()
@@ -162,12 +169,52 @@ def build_under_protocol(
 ) -> tuple[list[Sample], dict[tuple[str, int], int], RunConfig]:
     """Samples built under the protocol's data policy: a paper protocol refuses shipped fixtures
     unless the run allows them, and a run that used them is labelled `PROTOCOL+fixtures`."""
-    allowed = config.protocol == DEFAULT_PROTOCOL or config.allow_fixtures
-    with fixture_policy(config.protocol, allowed) as policy:
+    with fixture_policy(config.protocol, fixtures_allowed(config)) as policy:
         samples, skipped = build_samples(tasks, tokenizer, config, progress)
     if policy.used and config.protocol != DEFAULT_PROTOCOL:
         config = config.model_copy(update={"protocol": config.protocol + "+fixtures"})
     return samples, skipped, config
+
+
+def fixtures_allowed(config: RunConfig) -> bool:
+    return config.protocol == DEFAULT_PROTOCOL or config.allow_fixtures
+
+
+def task_specs(task: Task, context: BuildContext) -> list[SampleSpec] | None:
+    """A task's sample specs (None for a task that must be built to be known, or predates specs)."""
+    specs = getattr(task, "specs", None)
+    return specs(context) if specs is not None else None
+
+
+def spec_cells(specs: list[SampleSpec]) -> dict[tuple[int, float | None], list[SampleSpec]]:
+    """Specs grouped by (length, depth) cell, in grid order."""
+    cells: dict[tuple[int, float | None], list[SampleSpec]] = {}
+    for spec in specs:
+        cells.setdefault((spec.target_length, spec.depth), []).append(spec)
+    return cells
+
+
+# samples built per call for a task that builds only the indices asked (`builds_indices`): the first
+# request goes out after this many; a task that builds the whole cell anyway builds it in one call
+STREAM_CHUNK = 8
+
+
+def spec_chunks(task: Task, pending: list[SampleSpec]) -> Iterator[list[SampleSpec]]:
+    """Pending specs in the order they are built: cell by cell, in chunks where the task allows."""
+    step = STREAM_CHUNK if getattr(task, "builds_indices", False) else None
+    for cell in spec_cells(pending).values():
+        size = step or len(cell)
+        for begin in range(0, len(cell), size):
+            yield cell[begin:begin + size]
+
+
+def build_specs(task: Task, context: BuildContext, chunk: list[SampleSpec]) -> list[Sample | None]:
+    """The samples of one chunk of a cell (None: the task left one out); the caller sets the data policy."""
+    first = chunk[0]
+    try:
+        return task.build_cell(context, first.target_length, first.depth, [spec.index for spec in chunk])
+    except UsageError as exc:
+        raise UsageError(f"task {task.name}: {exc}") from None
 
 
 def make_record(
@@ -219,7 +266,11 @@ def clip_to_window(sample: Sample, window: int) -> Sample:
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """Everything validated before the run folder is touched."""
+    """Everything validated before the run folder is touched.
+
+    `samples` are the built samples of tasks without specs; a grid task's samples are known by
+    their specs (`specs`, by resume key) and built while the run streams (`built` holds those built
+    already, to check the task's input before anything is written)."""
 
     config: RunConfig
     tasks: dict[str, Task]
@@ -229,14 +280,30 @@ class PreparedRun:
     window: int | None
     run_dir: Path
     samples: list[Sample]
-    skipped: dict[tuple[str, int], int]  # (task, length) -> samples left out
+    skipped: dict[tuple[str, int], int]  # (task, length) -> samples left out (tasks without specs)
+    specs: dict[str, SampleSpec] = field(default_factory=dict)  # key -> spec, every grid sample
+    done: frozenset[str] = frozenset()  # keys already recorded when the run was prepared
+    built: dict[str, Sample | None] = field(default_factory=dict)  # key -> spec'd sample built already
+    context: BuildContext | None = None
+
+    @property
+    def pending_specs(self) -> list[SampleSpec]:
+        return [spec for key, spec in self.specs.items() if key not in self.done]
+
+    def max_total_tokens(self) -> int:
+        """The longest request still to make (prompt plus reply), for `runner.prepare`; 0: none."""
+        longest = max((sample.input_tokens + sample.max_new_tokens for sample in self.samples), default=0)
+        for spec in self.pending_specs:  # a grid sample fits its length (input budget + reply)
+            longest = max(longest, min(spec.target_length, self.window or spec.target_length))
+        return longest
 
 
 def prepare_run(
     config: RunConfig, progress: Progress | None = None
 ) -> tuple[PreparedRun, type[Runner], RunnerOptions]:
-    """Validate names, options, model, lengths and output dir, and build the samples (each task
-    reported to `progress.building`).
+    """Validate names, options, model, lengths and output dir, build the samples of tasks without
+    specs (each task reported to `progress.building`), and list the specs of grid tasks with
+    their resume keys; the first pending cell of each grid task is built to check its input.
 
     Raises UsageError on any bad input; writes nothing.
     """
@@ -256,17 +323,52 @@ def prepare_run(
     tokenizer = resolve_tokenizer(config.tokenizer, model)
     window = context_window(model) if model.is_local or config.tokenizer is None else None
     check_context_window(list(config.lengths), window, model.name)
-    served = runner_class.served_by(RunnerContext(model=model, tokenizer=tokenizer), options)
+    runner_context = RunnerContext(model=model, tokenizer=tokenizer)
+    served = runner_class.served_by(runner_context, options)
     fingerprint = model_fingerprint(model) if served is None else "api:" + served
     run_dir = choose_run_dir(config, model, fingerprint)
     check_writable(run_dir)
+    identity = runner_class.identity_of(runner_context, options)  # checks the options it keys on
     if progress is not None:
         ProgressHooks(progress).preparing(f"building samples for {len(tasks)} task{'s' * (len(tasks) != 1)} ...")
-    samples, skipped, config = build_under_protocol(list(tasks.values()), tokenizer, config, progress)
+    context = build_context(tokenizer, config)
+    params = generation_params(config)
+    specs: dict[str, SampleSpec] = {}
+    eager: list[Task] = []
+    for task in tasks.values():
+        listed = task_specs(task, context)
+        if listed is None:
+            eager.append(task)
+        else:
+            specs.update((spec_key(spec, identity, params), spec) for spec in listed)
+    done = frozenset(RunStore(run_dir).done_keys() & specs.keys()) if specs else frozenset()
+    samples, skipped, config = build_under_protocol(eager, tokenizer, config, progress)
+    built: dict[str, Sample | None] = {}
+    if specs:  # build each grid task's first pending chunk now: bad input or data is refused here
+        with fixture_policy(config.protocol, fixtures_allowed(config)) as policy:
+            for task in tasks.values():
+                pending = [(key, spec) for key, spec in specs.items() if spec.task == task.name and key not in done]
+                if not pending:
+                    continue
+                began = time.perf_counter()
+                chunk = next(spec_chunks(task, [spec for _, spec in pending]))
+                wanted = set(chunk)
+                keys = [key for key, spec in pending if spec in wanted]
+                built.update(zip(keys, build_specs(task, context, chunk), strict=True))
+                if progress is not None:
+                    ProgressHooks(progress).building(task.name, len(chunk), time.perf_counter() - began)
+        if policy.used and config.protocol != DEFAULT_PROTOCOL:
+            config = config.model_copy(update={"protocol": config.protocol + "+fixtures"})
     if window is not None:
         samples = [clip_to_window(sample, window) for sample in samples]
-    prepared = PreparedRun(config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped)
+    prepared = PreparedRun(
+        config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped, specs, done, built, context
+    )
     return prepared, runner_class, options
+
+
+def generation_params(config: RunConfig) -> GenerationParams:
+    return GenerationParams(temperature=config.temperature, top_p=config.top_p, seed=config.seed)
 
 
 def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSummary:
@@ -275,12 +377,13 @@ def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSu
     hooks = ProgressHooks(progress or Progress())
     try:
         prepared, runner_class, options = prepare_run(config, hooks)
-        if prepared.samples and runner_class.feeds_token_ids:
+        longest = prepared.max_total_tokens()
+        if longest and runner_class.feeds_token_ids:
             hooks.preparing(f"loading {prepared.model.name} with the {runner_class.name} runner ...")
         runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
         try:
-            if prepared.samples:
-                runner.prepare(max(sample.input_tokens + sample.max_new_tokens for sample in prepared.samples))
+            if longest:
+                runner.prepare(longest)
             summary = execute(prepared, runner, hooks, started)
         finally:
             runner.close()
@@ -291,10 +394,36 @@ def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSu
     return summary
 
 
+def stream_samples(prepared: PreparedRun, keyed: dict[str, Sample], done: set[str]) -> Iterator[tuple[str, Sample]]:
+    """(key, sample) of every pending sample, built as they are asked for: first the samples of
+    tasks without specs (built already), then each grid task cell by cell."""
+    for key, sample in keyed.items():
+        if key not in done:
+            yield key, sample
+    if not prepared.specs:
+        return
+    context = prepared.context or build_context(prepared.tokenizer, prepared.config)
+    keys_of = {spec: key for key, spec in prepared.specs.items()}
+    allowed = fixtures_allowed(prepared.config)
+    for task in prepared.tasks.values():
+        pending = [spec for key, spec in prepared.specs.items() if spec.task == task.name and key not in done]
+        for chunk in spec_chunks(task, pending):
+            keys = [keys_of[spec] for spec in chunk]
+            if all(key in prepared.built for key in keys):
+                samples = [prepared.built.pop(key) for key in keys]
+            else:
+                with fixture_policy(prepared.config.protocol.removesuffix("+fixtures"), allowed):
+                    samples = build_specs(task, context, chunk)
+            for key, sample in zip(keys, samples, strict=True):
+                if sample is not None:
+                    yield key, sample if prepared.window is None else clip_to_window(sample, prepared.window)
+
+
 def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: float) -> RunSummary:
-    """Generate every sample not yet recorded and append one scored record per completion."""
+    """Generate every sample not yet recorded and append one scored record per completion; grid
+    samples are built while earlier requests run (the runner consumes an iterable)."""
     config = prepared.config
-    params = GenerationParams(temperature=config.temperature, top_p=config.top_p, seed=config.seed)
+    params = generation_params(config)
     identity = runner.identity()
     keyed = {sample_key(sample, identity, params): sample for sample in prepared.samples}
     reports = {name: TaskReport(family=task.family, axes=task.report) for name, task in prepared.tasks.items()}
@@ -309,27 +438,45 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
     # every option of this invocation, including those left out of the resume key (never a secret)
     manifest.invocations[-1]["runner_options"] = public_options(runner.options)
     manifest.invocations[-1]["settings"] = {"id": settings, **settings_detail}
-    manifest.invocations[-1]["skipped_samples"] = [
-        {"task": task, "target_length": length, "count": count}
-        for (task, length), count in sorted(prepared.skipped.items())
-    ]
+    def skipped_samples() -> list[dict[str, Any]]:
+        skipped = dict(prepared.skipped)  # tasks built before the run, then grid cells built in it
+        for cell, count in (prepared.context.skipped if prepared.context else {}).items():
+            skipped[cell] = skipped.get(cell, 0) + count
+        return [
+            {"task": task, "target_length": length, "count": count}
+            for (task, length), count in sorted(skipped.items())
+        ]
+
+    manifest.invocations[-1]["skipped_samples"] = skipped_samples()
     errors = generated = pending_count = 0
+    total = len(keyed) + len(prepared.specs)
     try:
-        done = store.done_keys() & keyed.keys()
-        pending = [key for key in keyed if key not in done]
-        pending_count = len(pending)
+        recorded = store.done_keys()
+        done = recorded & (keyed.keys() | prepared.specs.keys())
+        pending_count = total - len(done)
         cells: dict[tuple[str, int], tuple[int, int]] = {}
-        for key, sample in keyed.items():
-            total, recorded = cells.get((sample.task, sample.target_length), (0, 0))
-            cells[(sample.task, sample.target_length)] = (total + 1, recorded + (key in done))
+        cell_keys = [(key, (s.task, s.target_length)) for key, s in keyed.items()]
+        cell_keys += [(key, spec.cell) for key, spec in prepared.specs.items()]
+        for key, cell in cell_keys:
+            count, already = cells.get(cell, (0, 0))
+            cells[cell] = (count + 1, already + (key in done))
         ProgressHooks(progress).plan(cells)
-        progress.start(len(keyed), len(done))
+        progress.start(total, len(done))
         first_calls = store.stage_outputs()
-        requests = [to_request(key, keyed[key], params) for key in pending if key not in first_calls]
+        live: dict[str, Sample] = {}  # samples with a request out (or a first call to follow up)
+        multi_pending: list[str] = []  # multi-call keys whose first call is done, in order
+
+        def requests() -> Iterator[Request]:
+            for key, sample in stream_samples(prepared, keyed, done):
+                live[key] = sample
+                if key in first_calls:
+                    multi_pending.append(key)
+                else:
+                    yield to_request(key, sample, params)
 
         def finish(key: str, completion: Completion, stages: tuple[Completion, ...] = ()) -> None:
             nonlocal generated, errors
-            sample = keyed[key]
+            sample = live.pop(key)
             task = prepared.tasks[sample.task]
             record = make_record(
                 sample, completion.model_copy(update={"key": key}), task, prepared.model.name, runner.name,
@@ -340,18 +487,22 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
             errors += completion.error is not None
             progress.advance(record)
 
-        for completion in runner.generate(requests):
-            if completion.error is None and prepared.tasks[keyed[completion.key].task].multi_call:
+        # a runner that takes an iterable (`streams_requests`) starts while later samples are built;
+        # any other (ray, openai, plugins: they sort or count a list) gets them all built first
+        stream = requests() if getattr(runner, "streams_requests", False) else list(requests())
+        for completion in runner.generate(stream):
+            if completion.error is None and prepared.tasks[live[completion.key].task].multi_call:
                 store.append_stage(completion)
                 first_calls[completion.key] = completion
+                multi_pending.append(completion.key)
             else:
                 finish(completion.key, completion)
         # second calls of multi-call tasks, from this run's first calls and those a killed run kept
-        follow_ups = {key: first_calls[key] for key in pending if key in first_calls}
+        follow_ups = {key: first_calls[key] for key in multi_pending}
         second = [
             request
             for key, first in follow_ups.items()
-            if (request := follow_up_request(key, keyed[key], first, prepared, params)) is not None
+            if (request := follow_up_request(key, live[key], first, prepared, params)) is not None
         ]
         for key in follow_ups.keys() - {request.key for request in second}:
             finish(key, follow_ups[key])  # the task wanted no second call for this output
@@ -366,6 +517,7 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
             errors=errors,
             torn_bytes_moved=store.torn_bytes,
             foreign_lines_skipped=store.foreign_lines,
+            skipped_samples=skipped_samples(),  # grid cells built while running may leave samples out
         )
         usage = runner.usage_summary()
         if usage is not None:
@@ -374,8 +526,8 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
         store.close(manifest)
     return RunSummary(
         run_dir=prepared.run_dir,
-        total=len(keyed),
-        skipped=len(keyed) - pending_count,
+        total=total,
+        skipped=total - pending_count,
         generated=generated,
         errors=errors,
         wall_s=time.perf_counter() - started,

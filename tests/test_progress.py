@@ -335,11 +335,16 @@ def test_the_run_loop_reports_building_per_task_then_the_cells(tiny_model_dir, t
     evaluate(tiny_model_dir, tmp_path, progress)
     names = [call[0] for call in progress.calls]
     assert progress.calls[0] == ("preparing", "building samples for 2 tasks ...")
-    assert progress.calls[1:3] == [("building", "niah_single_1", 4), ("building", "vt", 2)]
-    assert progress.calls[3] == ("plan", {("niah_single_1", 1024): (2, 0), ("niah_single_1", 2048): (2, 0),
-                                          ("vt", 1024): (1, 0), ("vt", 2048): (1, 0)})
-    assert progress.calls[4] == ("start", 6, 0)
-    assert names[5:] == ["advance"] * 6 + ["stop"]
+    # grid tasks are built cell by cell as the run streams: each task's first cell is built (and
+    # reported) before the run starts, so bad input or missing data is refused before any writing
+    built = {call[1]: call[2] for call in progress.calls if call[0] == "building"}
+    assert set(built) == {"niah_single_1", "vt"} and all(count >= 1 for count in built.values())
+    plan = next(call for call in progress.calls if call[0] == "plan")
+    assert plan == ("plan", {("niah_single_1", 1024): (2, 0), ("niah_single_1", 2048): (2, 0),
+                             ("vt", 1024): (1, 0), ("vt", 2048): (1, 0)})
+    assert names.index("plan") < names.index("start") < names.index("advance")
+    assert ("start", 6, 0) in progress.calls
+    assert names.count("advance") == 6 and names[-1] == "stop"
     again = Recording()
     evaluate(tiny_model_dir, tmp_path, again)  # resumed: every cell already recorded
     assert ("plan", {("niah_single_1", 1024): (2, 2), ("niah_single_1", 2048): (2, 2),

@@ -10,7 +10,7 @@ an error record.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -33,10 +33,39 @@ class HFOptions(RunnerOptions):
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     batch_size: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
-        "auto", description="auto: 1 on CPU (measured faster: 38 vs 51 s per 8k prompt), 8 on GPU"
+        "auto",
+        description=(
+            "auto: 1 on CPU, 8 on GPU. On CPU a batch runs no faster than its prompts one by one on "
+            "long prompts and needs more memory (SmolLM2 8k: 38 s per prompt alone vs 51 s batched; "
+            "batch 6 1.14-1.22x slower, 2x RSS); tiny models and short prompts can gain from a set "
+            "N: measure with benchmarks/hf_batching.py"
+        ),
     )
     max_batch_tokens: int = Field(65536, ge=1, description="cap on padded tokens per batch")
     attn_implementation: str | None = Field(None, description="e.g. sdpa, flash_attention_2")
+
+
+# a runner that sorts or batches takes this many requests (or prompt and reply tokens) at a time from
+# the run loop's stream: longest first within a window, and the first batch runs after one window
+WINDOW_REQUESTS = 256
+WINDOW_TOKENS = 2_000_000
+
+
+def request_windows(
+    requests: Iterable[Request], max_requests: int = WINDOW_REQUESTS, max_tokens: int = WINDOW_TOKENS
+) -> Iterator[list[Request]]:
+    """Consecutive groups of requests, each closed at `max_requests` or `max_tokens` (input plus
+    reply tokens); a list given whole is still cut, so memory stays bounded either way."""
+    window: list[Request] = []
+    tokens = 0
+    for request in requests:
+        window.append(request)
+        tokens += (request.input_tokens or 0) + request.max_new_tokens
+        if len(window) >= max_requests or tokens >= max_tokens:
+            yield window
+            window, tokens = [], 0
+    if window:
+        yield window
 
 
 def plan_batches(
@@ -83,6 +112,8 @@ class HFRunner(RunnerDefaults):
     """Hugging Face transformers on CPU or GPU; HF folders and GGUF files."""
 
     name: ClassVar[str] = "hf"
+    # generate() takes any iterable of requests, a window at a time: the run loop streams samples into it
+    streams_requests: ClassVar[bool] = True
     options_model: ClassVar[type[RunnerOptions]] = HFOptions
     feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
     # batch composition can change padded numerics slightly, but not what is being evaluated
@@ -123,26 +154,38 @@ class HFRunner(RunnerDefaults):
         pad = self.tokenizer.hf.pad_token_id
         self.pad_id = pad if pad is not None else (min(self.eos_ids) if self.eos_ids else 0)
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
-        prompts = [
-            self.tokenizer.prompt_ids(r.messages, r.use_chat_template, r.answer_prefix) for r in requests
-        ]
-        for batch in self._batches(requests, prompts):
+    def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:
+        """Requests are taken a window at a time (`request_windows`), so the first batch runs while
+        later samples are still being built; a prompt becomes ids only when its batch runs."""
+        for window in request_windows(requests):
+            yield from self._generate_window(window)
+
+    def _generate_window(self, requests: list[Request]) -> Iterator[Completion]:
+        for batch in self._batches(requests):
+            members = [requests[i] for i in batch]
             try:
-                yield from self._generate_batch([requests[i] for i in batch], [prompts[i] for i in batch])
+                yield from self._generate_batch(members, [self._prompt_ids(r) for r in members])
             except Exception as exc:  # noqa: BLE001 - recorded per request, never fatal
                 if len(batch) == 1:
                     yield error_completion(requests[batch[0]].key, exc)
                     continue
                 self._free_memory()
-                for i in batch:
+                for request in members:
                     try:
-                        yield from self._generate_batch([requests[i]], [prompts[i]])
+                        yield from self._generate_batch([request], [self._prompt_ids(request)])
                     except Exception as single_exc:  # noqa: BLE001
-                        yield error_completion(requests[i].key, single_exc)
+                        yield error_completion(request.key, single_exc)
                         self._free_memory()
 
-    def _batches(self, requests: Sequence[Request], prompts: list[list[int]]) -> list[list[int]]:
+    def _prompt_ids(self, request: Request) -> list[int]:
+        return self.tokenizer.prompt_ids(request.messages, request.use_chat_template, request.answer_prefix)
+
+    def _prompt_len(self, request: Request) -> int:
+        """The prompt's token count for batching: the recorded count (the tasks measured it with the
+        same `prompt_ids`), or the ids themselves for a request that has none."""
+        return request.input_tokens if request.input_tokens is not None else len(self._prompt_ids(request))
+
+    def _batches(self, requests: Sequence[Request]) -> list[list[int]]:
         """Batches of request indices; requests with other token stops never share one (the end
         ids and the minimum length are per `generate` call)."""
         groups: dict[tuple[tuple[str, ...], int], list[int]] = {}
@@ -151,7 +194,7 @@ class HFRunner(RunnerDefaults):
         batches = []
         for members in groups.values():
             planned = plan_batches(
-                [len(prompts[i]) for i in members],
+                [self._prompt_len(requests[i]) for i in members],
                 [requests[i].max_new_tokens for i in members],
                 self.batch_size,
                 self.options.max_batch_tokens,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -38,6 +38,8 @@ class ScriptedOptions(RunnerOptions):
 
 class _ScriptedRunner(RunnerDefaults):
     name: ClassVar[str] = "scripted"
+    # generate() takes any iterable of requests, one at a time: the run loop streams samples into it
+    streams_requests: ClassVar[bool] = True
     options_model: ClassVar[type[RunnerOptions]] = ScriptedOptions
     # delay and failures simulate infrastructure (like an API outage), not the model's output
     volatile_options: ClassVar[tuple[str, ...]] = ("delay_s", "fail_every")
@@ -51,7 +53,7 @@ class _ScriptedRunner(RunnerDefaults):
     def reply(self, request: Request) -> str:
         raise NotImplementedError
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
+    def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:
         for request in requests:
             self._count += 1
             if self.options.delay_s:

