@@ -208,6 +208,15 @@ def spec_chunks(task: Task, pending: list[SampleSpec]) -> Iterator[list[SampleSp
             yield cell[begin:begin + size]
 
 
+def first_spec_per_length(pending: list[tuple[str, SampleSpec]], skip: int) -> list[SampleSpec]:
+    """The first pending spec of each target length but `skip` (the length already built)."""
+    firsts: dict[int, SampleSpec] = {}
+    for _, spec in pending:
+        if spec.target_length != skip:
+            firsts.setdefault(spec.target_length, spec)
+    return list(firsts.values())
+
+
 def build_specs(task: Task, context: BuildContext, chunk: list[SampleSpec]) -> list[Sample | None]:
     """The samples of one chunk of a cell (None: the task left one out); the caller sets the data policy."""
     first = chunk[0]
@@ -355,6 +364,10 @@ def prepare_run(
                 wanted = set(chunk)
                 keys = [key for key, spec in pending if spec in wanted]
                 built.update(zip(keys, build_specs(task, context, chunk), strict=True))
+                # one sample at every other pending length too: a length the task cannot fill (its
+                # fixed parts exceed the budget) is bad input, refused before anything is written
+                for spec in first_spec_per_length(pending, skip=chunk[0].target_length):
+                    build_specs(task, context, [spec])
                 if progress is not None:
                     ProgressHooks(progress).building(task.name, len(chunk), time.perf_counter() - began)
         if policy.used and config.protocol != DEFAULT_PROTOCOL:

@@ -27,8 +27,9 @@ def test_the_runner_sees_its_first_request_before_the_last_sample_is_built(
     monkeypatch.setattr(EchoRunner, "generate", generate)
     result = run(tiny_model_dir, tmp_path, lengths=(1024, 2048), tasks="niah_single_1")
     cells = 2 * 2  # lengths x depths, one build per cell
-    assert result.summary.generated == 8 and len(seen) == 8 and len(build_calls) == cells
-    assert seen[0][1] == 1  # only the first cell was built when the first request went out
+    checks = 1  # one sample of every other pending length, tried before the run (bad input first)
+    assert result.summary.generated == 8 and len(seen) == 8 and len(build_calls) == cells + checks
+    assert seen[0][1] == 1 + checks  # only the first cell was built when the first request went out
     assert [builds for _, builds in seen] == sorted(builds for _, builds in seen)
     assert set(result.records["score"]) == {100.0}
 
@@ -136,3 +137,15 @@ def test_vllm_takes_requests_a_window_at_a_time_and_tokenizes_them_as_they_join(
     assert log.index("tokenize k8") > log.index("done k3")  # ids made only as a window joins
     assert log[:4] == ["built k0", "built k1", "built k2", "built k3"]
     assert log[8] == "add k3"  # longest first within a window
+
+
+def test_a_length_a_task_cannot_fill_is_refused_before_anything_is_written(tiny_model_dir, tmp_path):
+    """Streaming builds cells during the run, so each pending length is tried once beforehand: cwe's
+    fixed parts outgrow the 4k budget with the tiny tokenizer, while 2k builds."""
+    from tests.e2e.test_cli import lc_bench_in_process
+
+    out = tmp_path / "results"
+    result = lc_bench_in_process("run", "--tasks", "cwe", "--lengths", "2k,4k", "--runner", "echo", "--model",
+                                 str(tiny_model_dir), "--out", str(out), check_rc=2)
+    assert result.stderr.strip().splitlines()[-1].startswith("lc-bench: error: task cwe: the prompt's fixed parts")
+    assert not out.exists()
