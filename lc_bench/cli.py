@@ -451,7 +451,7 @@ def main() -> None:
     quiet_libraries()
     click_usage_error, click_error = _click_exceptions()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="lc-bench")  # usage lines say lc-bench, however started
     except UsageError as exc:
         typer.echo(f"lc-bench: error: {exc}", err=True)
         sys.exit(2)
