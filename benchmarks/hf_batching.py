@@ -29,21 +29,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from aggregate_scale import PEAK  # noqa: E402 - the child's own peak memory, measured one way
 
-CHILD = """
+CHILD = PEAK + """
 import json, sys, time
 model_path, batch, requests_count, low, high, max_new = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:7])
 
-def peak_mib():
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 from lc_bench.models import resolve_model
 from lc_bench.runners.base import RunnerContext

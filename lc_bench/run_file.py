@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails
 
 from lc_bench.config import describe_error
 from lc_bench.errors import UsageError
-from lc_bench.suites.loader import _kind, _yaml_problem
+from lc_bench.suites.loader import _kind, _yaml_problem, read_yaml_text
 
 # a secret may sit in these (an API key pasted as a runner option): a message never quotes them
 UNQUOTED_KEYS = frozenset({"runner_options"})
@@ -133,20 +133,7 @@ def run_file_keys() -> list[str]:
 def load_run_file(path: str | Path) -> RunFile:
     """A run file from disk; every problem is one UsageError line naming the file."""
     path = Path(path)
-    return parse_run_file(_read(path), str(path))
-
-
-def _read(path: Path) -> str:
-    if not path.exists():
-        raise UsageError(f"config file {path} not found")
-    if not path.is_file():
-        raise UsageError(f"config file {path} is not a file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"config file {path} is not UTF-8 text (byte {exc.start}): is it a YAML file?") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+    return parse_run_file(read_yaml_text(path, "config file"), str(path))
 
 
 def parse_run_file(text: str, name: str) -> RunFile:

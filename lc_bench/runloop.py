@@ -164,6 +164,17 @@ def build_samples(
     return samples, context.skipped
 
 
+FIXTURES_SUFFIX = "+fixtures"
+
+
+def labelled_for_fixtures(config: RunConfig, used: list[str]) -> RunConfig:
+    """A paper protocol whose build fell back to shipped fixtures is recorded as NAME+fixtures,
+    never as the paper's; labelled once however many builds used them."""
+    if not used or config.protocol == DEFAULT_PROTOCOL or config.protocol.endswith(FIXTURES_SUFFIX):
+        return config
+    return config.model_copy(update={"protocol": config.protocol + FIXTURES_SUFFIX})
+
+
 def build_under_protocol(
     tasks: list[Task], tokenizer: ModelTokenizer, config: RunConfig, progress: Progress | None = None
 ) -> tuple[list[Sample], dict[tuple[str, int], int], RunConfig]:
@@ -171,9 +182,7 @@ def build_under_protocol(
     unless the run allows them, and a run that used them is labelled `PROTOCOL+fixtures`."""
     with fixture_policy(config.protocol, fixtures_allowed(config)) as policy:
         samples, skipped = build_samples(tasks, tokenizer, config, progress)
-    if policy.used and config.protocol != DEFAULT_PROTOCOL:
-        config = config.model_copy(update={"protocol": config.protocol + "+fixtures"})
-    return samples, skipped, config
+    return samples, skipped, labelled_for_fixtures(config, policy.used)
 
 
 def fixtures_allowed(config: RunConfig) -> bool:
@@ -370,8 +379,7 @@ def prepare_run(
                     build_specs(task, context, [spec])
                 if progress is not None:
                     ProgressHooks(progress).building(task.name, len(chunk), time.perf_counter() - began)
-        if policy.used and config.protocol != DEFAULT_PROTOCOL:
-            config = config.model_copy(update={"protocol": config.protocol + "+fixtures"})
+        config = labelled_for_fixtures(config, policy.used)
     if window is not None:
         samples = [clip_to_window(sample, window) for sample in samples]
     prepared = PreparedRun(
@@ -425,7 +433,7 @@ def stream_samples(prepared: PreparedRun, keyed: dict[str, Sample], done: set[st
             if all(key in prepared.built for key in keys):
                 samples = [prepared.built.pop(key) for key in keys]
             else:
-                with fixture_policy(prepared.config.protocol.removesuffix("+fixtures"), allowed):
+                with fixture_policy(prepared.config.protocol.removesuffix(FIXTURES_SUFFIX), allowed):
                     samples = build_specs(task, context, chunk)
             for key, sample in zip(keys, samples, strict=True):
                 if sample is not None:

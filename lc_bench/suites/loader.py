@@ -70,17 +70,22 @@ def load_suite(name: str) -> Suite:
 
 
 def _read_suite_file(path: Path) -> str:
-    """A user's suite file as text: a folder, an unreadable or a binary file is one line."""
+    return read_yaml_text(path, "suite file")
+
+
+def read_yaml_text(path: Path, what: str) -> str:
+    """A user's YAML file as text (`what`: "suite file", "config file"): a missing path, a folder,
+    an unreadable or a binary file is one line."""
     if not path.exists():
-        raise UsageError(f"suite file {path} not found")
+        raise UsageError(f"{what} {path} not found")
     if not path.is_file():
-        raise UsageError(f"suite file {path} is not a file")
+        raise UsageError(f"{what} {path} is not a file")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"suite file {path} is not UTF-8 text (byte {exc.start}): is it a YAML file?") from None
+        raise UsageError(f"{what} {path} is not UTF-8 text (byte {exc.start}): is it a YAML file?") from None
     except OSError as exc:
-        raise UsageError(f"cannot read suite file {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
 def parse_suite(text: str, name: str) -> Suite:

@@ -189,11 +189,8 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
     copies = -(-min_tokens // max(1, len(base.ids))) + 1
     separator = "\n\n"
     joined = separator.join([text] * copies)
-    repeated = _tokenize_with_sentences(tokenizer, joined)
-    token_starts = _token_starts(tokenizer, joined)
-    copy_chars = [k * (len(text) + len(separator)) for k in range(copies)]
-    copy_starts = tuple(bisect_left(token_starts, char) for char in copy_chars)
-    return TokenHaystack(repeated.ids, repeated.sentence_starts, copy_starts)
+    copy_chars = tuple(k * (len(text) + len(separator)) for k in range(copies))
+    return _tokenize_with_sentences(tokenizer, joined, copy_chars)
 
 
 def _prefix(text: str, chars: int) -> str:
@@ -204,12 +201,12 @@ def _prefix(text: str, chars: int) -> str:
     return text[: end if end > 0 else chars]
 
 
-def _token_starts(tokenizer: ModelTokenizer, text: str) -> list[int]:
-    return tokenizer.encode_with_offsets(text)[1]
-
-
 @lru_cache(maxsize=16)
-def _tokenize_with_sentences(tokenizer: ModelTokenizer, text: str) -> TokenHaystack:
+def _tokenize_with_sentences(
+    tokenizer: ModelTokenizer, text: str, copy_chars: tuple[int, ...] = (0,)
+) -> TokenHaystack:
+    """`text` in token space, with sentence starts and the token index of each copy's first
+    character (`copy_chars`: where each copy of a repeated text begins), from one encode."""
     token_ids, token_starts = tokenizer.encode_with_offsets(text)
     ids = tuple(token_ids)
     # a boundary is the first token at or after the whitespace that ends a sentence: BPE
@@ -217,4 +214,8 @@ def _tokenize_with_sentences(tokenizer: ModelTokenizer, text: str) -> TokenHayst
     # after Chinese full stops the next character starts the sentence
     char_starts = [m.start(1) if m.group(1) is not None else m.start(2) for m in _SENTENCE_END.finditer(text)]
     starts = sorted({bisect_left(token_starts, c) for c in char_starts if c < len(text)})
-    return TokenHaystack(ids=ids, sentence_starts=tuple(s for s in starts if 0 < s < len(ids)))
+    return TokenHaystack(
+        ids=ids,
+        sentence_starts=tuple(s for s in starts if 0 < s < len(ids)),
+        copy_starts=tuple(bisect_left(token_starts, char) for char in copy_chars),
+    )

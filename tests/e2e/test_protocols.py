@@ -102,3 +102,15 @@ def test_every_preset_runs_end_to_end_on_fixtures_with_the_echo_runner(tiny_mode
     assert rows and all(row["completion"]["error"] is None for row in rows)
     assert {row["protocol"] for row in rows} <= {suite, suite + "+fixtures"}
     assert set(load_suite(suite).tasks) >= {row["task"] for row in rows}
+
+
+def test_the_fixtures_label_is_added_once():
+    from lc_bench.config import RunConfig
+    from lc_bench.runloop import labelled_for_fixtures
+
+    paper = RunConfig(protocol="ruler-paper", allow_fixtures=True)
+    once = labelled_for_fixtures(paper, ["squad"])
+    assert once.protocol == "ruler-paper+fixtures"
+    assert labelled_for_fixtures(once, ["hotpotqa"]).protocol == "ruler-paper+fixtures"  # a second build
+    assert labelled_for_fixtures(paper, []).protocol == "ruler-paper"
+    assert labelled_for_fixtures(RunConfig(), ["squad"]).protocol == "lc_bench"

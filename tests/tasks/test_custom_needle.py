@@ -30,7 +30,8 @@ def test_the_custom_needle_question_and_answer_make_the_sample(tiny_tokenizer):
         budget = input_budget(sample.target_length, sample.max_new_tokens)
         assert budget - 2 <= sample.input_tokens <= budget
     first, middle, last = samples
-    assert content.index(NEEDLE) > 0
+    middle_text = middle.messages[0].content
+    assert 0 < middle_text.index(NEEDLE) < middle_text.index("\n\nWhat is") - len(NEEDLE) - 100
     assert first.messages[0].content.startswith(NEEDLE)
     assert last.messages[0].content.index(NEEDLE) + len(NEEDLE) == last.messages[0].content.index("\n\nWhat is")
     assert task.score("You should eat a sandwich in the park.", first.references, {})["string_match_all"] == 100.0
