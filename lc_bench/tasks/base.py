@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
@@ -140,6 +140,17 @@ class TaskBase:
 
     def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
         return None
+
+    def fit_memory(self, context: BuildContext) -> MutableMapping[Hashable, Any]:
+        """What this task's fits learnt with this tokenizer, kept for the task's lifetime: a cell
+        streamed a few samples at a time still starts each fit from the previous sample's tokens per
+        unit (a fit's result never depends on its first guess, so samples stay deterministic)."""
+        return self.fit_memory_for(context.tokenizer)
+
+    def fit_memory_for(self, tokenizer: ModelTokenizer) -> MutableMapping[Hashable, Any]:
+        """`fit_memory` by tokenizer (also holds per-tokenizer piece counts, e.g. of words)."""
+        memories: dict[str, dict[Hashable, Any]] = self.__dict__.setdefault("_fit_memories", {})
+        return memories.setdefault(tokenizer_fingerprint(tokenizer), {})
 
     def specs(self, context: BuildContext) -> list[SampleSpec] | None:
         if not self.grid_task:

@@ -11,13 +11,22 @@ size once both are known), never one unit at a time for a gap worth several unit
 The result is the largest size that fits among those tried with a larger size known to overflow
 (the largest size that fits when counts grow with `n`), whatever the first guess: what is learnt
 only changes how many encodes it takes, not the sample, so samples stay deterministic.
+
+Counting at the seams (`pieces`): a task whose prompt is a run of pieces that each start at a
+pre-token boundary (a space or newline before a word, a line, a document) can say what its units
+cost without encoding the prompt: `pieces(n)` sums per-piece counts it measured once (one encode of
+the distinct pieces, `piece_token_counts`). The fit then needs one full encode when the sum plus a
+constant (the template and the seams, learnt from the previous sample) is right, and checks every
+answer with that real encode: a tokenizer whose counts are not additive only costs more encodes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, MutableMapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lc_bench.errors import UsageError
 
@@ -26,8 +35,11 @@ PROBE_SHARE = 32  # a probe renders about 1/32 of the budget's units
 PROBE_MIN_UNITS = 4  # no probe below this many units: the caller's estimate is good enough
 SLOPE_UNITS = 8  # sizes this far apart give the local tokens per unit
 
-# what a fit leaves for the next sample of its cell: (units, tokens, fixed tokens)
-FitMemory = MutableMapping[Hashable, tuple[int, int, int]]
+PIECE_ROUNDS = 3  # seam corrections tried with the pieces' counts before the usual search takes over
+
+# what a fit leaves for the next sample of its cell: (units, tokens, fixed tokens) under its key,
+# and the seams' tokens of a pieces fit (beyond the fixed part and the pieces) under ("pieces", key)
+FitMemory = MutableMapping[Hashable, Any]
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ def fit_to_budget(
     key: Hashable = None,
     probe: bool = False,
     min_unit_tokens: int | Callable[[int], int] = 0,
+    pieces: Callable[[int], int] | None = None,
+    pieces_learnt: bool = False,
 ) -> Fitted:
     """The largest `n <= max_units` whose rendered prompt has at most `budget` tokens.
 
@@ -60,6 +74,11 @@ def fit_to_budget(
     `n + 1` units can add, seams included (0: unknown); a fit less than that short of the budget is
     final without encoding the next size to see it overflow. Memory and this floor are for units
     of several tokens, whose counts grow with every unit: then the fit is the same from any guess.
+    `pieces(n)`: the tokens of the units' pieces when counted one by one (non-decreasing in `n`);
+    with it the first sizes come from those counts (module docstring), and a size whose real count
+    equals the predicted one, with the next size predicted to overflow, is final. `pieces_learnt`:
+    `pieces` reads its counts off the prompts `encode` measured (costly to count before), so the
+    first size tried is the usual guess from `memory`.
     """
     if fixed_tokens is None:
         fixed_tokens = len(encode(render(0))[0])
@@ -85,6 +104,34 @@ def fit_to_budget(
             best = Fitted(n, text, ids, offsets)
         return len(ids)
 
+    if pieces is not None:
+        # the prompt's fixed part as measured, plus what the seams added in the previous sample
+        seams_key = ("pieces", key)
+        base = fixed_tokens - pieces(0)
+        constant = base + (memory.get(seams_key, 0) if memory is not None else 0)
+        known = memory.get(key) if memory is not None else None
+        guess = known[0] if known is not None else max(1, int(room / unit_tokens) // 2)
+        if pieces_learnt and known is not None and known[0] > 0 and known[1] > known[2]:
+            # pieces counted off measured prompts: measure the previous sample's size first
+            first = _clamp(known[0] + math.floor((room - (known[1] - known[2])) / ((known[1] - known[2]) / known[0])),
+                           max_units)
+            constant = measure(first) - pieces(first)
+            guess = first
+        for _ in range(PIECE_ROUNDS):
+            n = _largest_within(lambda k, c=constant: c + pieces(k) <= budget, max_units, start=guess)
+            tokens = counts[n] if n in counts else measure(n)
+            predicted = constant + pieces(n)
+            if tokens == predicted:
+                if tokens <= budget and (n == max_units or constant + pieces(n + 1) > budget):
+                    assert best is not None
+                    if memory is not None:
+                        memory[seams_key] = constant - base
+                        memory[key] = (best.units, len(best.ids), fixed_tokens)
+                    return best
+                break
+            constant += tokens - predicted
+        if memory is not None:
+            memory[seams_key] = constant - base
     known = memory.get(key) if memory is not None else None
     if known is not None and known[0] > 0 and known[1] > known[2]:
         units, tokens, fixed = known
@@ -128,6 +175,77 @@ def fit_to_budget(
     if memory is not None:
         memory[key] = (best.units, len(best.ids), fixed_tokens)
     return best
+
+
+def _largest_within(fits: Callable[[int], bool], max_units: int, start: int = 1) -> int:
+    """The largest n in [0, max_units] with fits(n), for a predicate true up to some n (0 if none).
+    Galloping from `start` first, so pieces far beyond the answer are never counted."""
+    low, high = 0, max_units
+    probe = max(1, min(start, max_units))
+    while probe < max_units and fits(probe):  # steps of an eighth: a good start counts few pieces past the answer
+        low, probe = probe, min(max_units, probe + max(1, probe // 8))
+    if probe <= max_units and not fits(probe):
+        high = probe - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def counts_in_spans(offsets: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[int]:
+    """Tokens of an encode starting inside each (start, stop) character span (spans in order)."""
+    counts = []
+    for start, stop in spans:
+        counts.append(bisect_left(offsets, stop) - bisect_left(offsets, start))
+    return counts
+
+
+def piece_token_counts(
+    encode_with_offsets: Callable[[str], tuple[list[int], list[int]]], pieces: Sequence[str]
+) -> list[int]:
+    """Tokens per piece from one encode of the pieces joined: each token counts for the piece
+    where it starts. Exact for pieces that start at pre-token boundaries (" word", "\nline");
+    elsewhere a fit using the counts just needs more encodes (its answers are always checked)."""
+    starts, position = [], 0
+    for piece in pieces:
+        starts.append(position)
+        position += len(piece)
+    counts = [0] * len(pieces)
+    if not pieces:
+        return counts
+    _, offsets = encode_with_offsets("".join(pieces))
+    for offset in offsets:
+        counts[max(0, bisect_right(starts, offset) - 1)] += 1
+    return counts
+
+
+class PrefixCounts:
+    """Running totals of per-piece token counts, the pieces counted a block at a time and only as
+    far as a fit asks (`fill(start, stop)` gives the counts of pieces start..stop-1)."""
+
+    def __init__(self, fill: Callable[[int, int], list[int]]) -> None:
+        self.fill = fill
+        self.totals = [0]
+
+    def learn(self, counts: Sequence[int]) -> None:
+        """Counts of the first pieces read off a measured encode (free: no piece is encoded again)."""
+        if len(counts) >= len(self.totals):
+            totals = [0]
+            for tokens in counts:
+                totals.append(totals[-1] + tokens)
+            self.totals = totals
+
+    def total(self, count: int) -> int:
+        """Tokens of the first `count` pieces."""
+        while len(self.totals) <= count:
+            start = len(self.totals) - 1
+            stop = max(count, start + max(64, start // 4))  # blocks grow: a few encodes, little counted past the need
+            for tokens in self.fill(start, stop):
+                self.totals.append(self.totals[-1] + tokens)
+        return self.totals[count]
 
 
 def _clamp(n: int, max_units: int) -> int:

@@ -24,7 +24,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.fitting import FitMemory, PrefixCounts, counts_in_spans, fit_to_budget, piece_token_counts
 from lc_bench.tasks.haystack import (
     NOISE_SENTENCES,
     TokenHaystack,
@@ -33,6 +33,7 @@ from lc_bench.tasks.haystack import (
     tokenize_haystack,
 )
 from lc_bench.tasks.words import GENERATORS
+from lc_bench.tokenizers import ModelTokenizer
 
 # a custom needle's prompt: gkamradt's NIAH test wording (the text, then the question)
 CUSTOM_TEMPLATE = "{context}\n\n{question} Don't give information outside the document or repeat your findings."
@@ -102,6 +103,7 @@ class Niah(TaskBase):
     # from that specification, so a rerun skips recorded samples without building them
     grid_task: ClassVar[bool] = True
     grid_depths: ClassVar[bool] = True
+    builds_indices: ClassVar[bool] = True
 
     def __init__(self, params: NiahParams) -> None:
         self.params = params
@@ -113,11 +115,11 @@ class Niah(TaskBase):
         haystack = self._token_haystack(context)
         depths: Sequence[float | None] = context.depths or (None,)
         samples = []
-        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
+        memory: FitMemory = self.fit_memory(context)  # each first guess learns from the last sample's fit
         for length in context.lengths:
             budget = input_budget(length, max_new)
             for depth in depths:
-                for index in range(context.samples_per_cell):
+                for index in context.cell_indices():
                     seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{depth}|{index}"
                     cell = "rand" if depth is None else f"{depth:g}"
                     sample_id = f"{self.name}/{format_length(length)}/d{cell}/{index}"
@@ -188,9 +190,16 @@ class Niah(TaskBase):
                                                                      question=query)),)
 
         min_unit_tokens: int | Callable[[int], int] = 0  # a token of an essay: no floor
+        encode: Callable[[str], tuple[list[int], list[int]]] = tokenizer.encode_rendered
+        learns = False  # True when `encode` reads the lines' counts off each measured prompt
+        # what n units cost counted alone (fitting.py): a haystack token is one token, a line its own count
+        pieces: Callable[[int], int]
         if haystack is not None:
             context_text = _token_context(tokenizer.decode, haystack, needles, needle_depths)
             max_units, unit_tokens = len(haystack.ids), 1.0
+
+            def pieces(n: int) -> int:
+                return n
         elif self.params.haystack == "noise":
             # RULER: `[noise] * n`, needles inserted as lines of their own, joined by newlines; a noise
             # line is never shorter than ~15 tokens
@@ -198,27 +207,40 @@ class Niah(TaskBase):
             context_text = _line_context(lines, needles, needle_depths)
             max_units, unit_tokens = len(lines), 22.0
             min_unit_tokens = line_tokens(tokenizer, NOISE_SENTENCES)
+            per_line = piece_token_counts(tokenizer.encode_with_offsets, [NOISE_SENTENCES, "\n" + NOISE_SENTENCES])[1]
+
+            def pieces(n: int) -> int:
+                return n * per_line
         else:
             lines = _distractor_lines(rng, self.params, keys, budget)
             context_text = _line_context(lines, needles, needle_depths)
             max_units, unit_tokens = len(lines), 20.0
+            counted = PrefixCounts(lambda start, stop, lines=lines: piece_token_counts(
+                tokenizer.encode_with_offsets, ["\n" + line for line in lines[start:stop]]))
+            encode, learns = _learning_encode(tokenizer, lines, needles, needle_depths, counted), True
 
             def min_unit_tokens(n: int, lines: list[str] = lines) -> int:  # n -> n + 1 adds line n
                 return line_tokens(tokenizer, lines[n]) if n < len(lines) else 0
 
+            def pieces(n: int, counted: PrefixCounts = counted) -> int:
+                return counted.total(n)
+
         context_text = lru_cache(maxsize=4)(context_text)  # the fitted size is rendered once, reused below
         fitted = fit_to_budget(
             render=lambda n: tokenizer.render(messages_for(context_text(n)), answer_prefix=prefix),
-            encode=tokenizer.encode_rendered,
+            encode=encode,
             budget=budget,
             max_units=max_units,
             unit_tokens=unit_tokens,
             # lines of many tokens: counts grow with every line, so the fit is the same whatever the
-            # first guess and may learn it from the previous sample; a token-space cut does not need to
+            # first guess and may learn it from the previous sample; a token-space cut may not (a seam can
+            # add 0 or 2 tokens), so it starts from the same guess every time
             memory=memory if haystack is None else None,
             key=budget,
             probe=haystack is None,
             min_unit_tokens=min_unit_tokens,
+            pieces=pieces,
+            pieces_learnt=learns,
         )
         hay = context_text(fitted.units)
         hay_start = fitted.text.index(hay)
@@ -328,6 +350,60 @@ def _line_context(lines: list[str], needles: list[str], depths: list[float]) -> 
         return "\n".join(placed)
 
     return render
+
+
+def _learning_encode(
+    tokenizer: ModelTokenizer, lines: list[str], needles: list[str], depths: list[float], counted: PrefixCounts
+) -> Callable[[str], tuple[list[int], list[int]]]:
+    """`encode_rendered` that also reads each distractor line's tokens off the measured prompt (a
+    line's piece is the newline before it and the line), so the fit's next sizes are counted from
+    that one encode instead of encoding those lines again."""
+
+    def encode(text: str) -> tuple[list[int], list[int]]:
+        ids, offsets = tokenizer.encode_rendered(text)
+        n, starts = _line_starts(text, lines, needles, depths)
+        if n:
+            spans = [(start - (1 if text[start - 1 : start] == "\n" else 0), start + len(line))
+                     for start, line in zip(starts, lines, strict=False)]
+            counted.learn(counts_in_spans(offsets, spans))
+        return ids, offsets
+
+    return encode
+
+
+def _line_starts(text: str, lines: list[str], needles: list[str], depths: list[float]) -> tuple[int, list[int]]:
+    """(n, where each of the first n lines starts in `text`) for a prompt holding `_line_context`'s
+    n lines; (0, []) when the layout is not found (the fit then counts lines by encoding them)."""
+    first = text.find(needles[0]) if needles else -1
+    if first < 0:
+        return 0, []
+    # n is the count whose layout puts the lines and needles where they are: recover it from the
+    # haystack's span (from the first line or needle to the last line or needle)
+    begin = min(i for i in (text.find(lines[0] + "\n"), first) if i >= 0)
+    for n in _candidate_counts(text, lines, begin):
+        placed: list[tuple[int, str]] = [(i, line) for i, line in enumerate(lines[:n])]
+        for position, i in sorted(((round(n * d / 100.0), i) for i, d in enumerate(depths)), reverse=True):
+            placed.insert(position, (-1, needles[i]))
+        starts, at = [], begin
+        for index, piece in placed:
+            if index >= 0:
+                starts.append(at)
+            at += len(piece) + 1
+        if text.startswith("\n".join(piece for _, piece in placed), begin):
+            return n, starts
+    return 0, []
+
+
+def _candidate_counts(text: str, lines: list[str], begin: int) -> list[int]:
+    """The line count n whose last line ends the haystack: the largest n with lines[n - 1] in the text."""
+    low, high = 0, len(lines)
+    while low < high:  # lines are distinct and placed in order, so "line k is in the text" holds for k < n
+        middle = (low + high + 1) // 2
+        if text.find(lines[middle - 1], begin) >= 0:
+            low = middle
+        else:
+            high = middle - 1
+    return [low] if low else []
 
 
 def _preset(name: str, description: str, **defaults: Any) -> type[Niah]:

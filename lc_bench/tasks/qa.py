@@ -417,6 +417,7 @@ class QATask(TaskBase):
     primary_metric: ClassVar[str] = "string_match_part"
     default_max_new_tokens: ClassVar[int] = 32
     grid_task: ClassVar[bool] = True  # sample i of a length depends on (seed, params, length, i) only
+    builds_indices: ClassVar[bool] = True
 
     def __init__(self, params: QAParams) -> None:
         self.params = params
@@ -430,10 +431,10 @@ class QATask(TaskBase):
         random.Random(f"{context.seed}|{self.name}|order").shuffle(order)
         tokenizer = context.tokenizer
         samples = []
-        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
+        memory: FitMemory = self.fit_memory(context)  # each first guess learns from the last sample's fit
         for length in context.lengths:
             budget = input_budget(length, max_new)
-            for index in range(context.samples_per_cell):
+            for index in context.cell_indices():
                 item = data.items[order[index % len(order)]]
                 seed = f"{context.seed}|{self.name}|{length}|{index}"
                 pool = [d for d in data.documents if d not in item.gold]
@@ -494,19 +495,23 @@ class QATask(TaskBase):
             return tokenizer.encode_rendered(rendered)[0]
 
         samples = []
+        counts = self.fit_memory(context)  # the length's document count, searched once per run
         for length in context.lengths:
             budget = input_budget(length, max_new)
             first = data.questions[0]
             probe = f"{context.seed}|{self.name}|{length}|probe"
-            # RULER searches the document count with its first question, then keeps it for every sample
-            fitted = fit_to_budget(
-                lambda extra, q=first, p=probe: tokenizer.render(
-                    (ChatMessage(role="user", content=content(q, len(q.gold) + extra, f"{p}|{extra}")),),
-                    answer_prefix=QA_PREFIX),
-                tokenizer.encode_rendered, budget, max_units=max(1, budget // 8), unit_tokens=120,
-            )
-            count = len(first.gold) + fitted.units
-            for index in range(context.samples_per_cell):
+            key = ("ruler document count", probe, budget, data.source)
+            if key not in counts:
+                # RULER searches the document count with its first question, then keeps it for every sample
+                fitted = fit_to_budget(
+                    lambda extra, q=first, p=probe: tokenizer.render(
+                        (ChatMessage(role="user", content=content(q, len(q.gold) + extra, f"{p}|{extra}")),),
+                        answer_prefix=QA_PREFIX),
+                    tokenizer.encode_rendered, budget, max_units=max(1, budget // 8), unit_tokens=120,
+                )
+                counts[key] = len(first.gold) + fitted.units
+            count = counts[key]
+            for index in context.cell_indices():
                 question = data.questions[index % len(data.questions)]
                 seed = f"{context.seed}|{self.name}|{length}|{index}"
                 text, ids, used = self._ruler_fit(question, count, budget, lambda n, q=question, s=seed: content(

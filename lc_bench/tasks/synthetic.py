@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import random
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, MutableMapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -21,7 +22,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.fitting import FitMemory, PrefixCounts, fit_to_budget, piece_token_counts
 from lc_bench.tasks.haystack import NOISE_SENTENCES, SEAM_TOKENS, line_tokens
 from lc_bench.tasks.words import common_vocabulary, random_letters
 from lc_bench.tokenizers import ModelTokenizer
@@ -52,6 +53,7 @@ class UnitTask(TaskBase):
     """Shared build loop: one sample per length x repeat, fitted by a unit count."""
 
     grid_task: ClassVar[bool] = True  # seeded by (seed, task, params, length, index) only
+    builds_indices: ClassVar[bool] = True
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -67,13 +69,17 @@ class UnitTask(TaskBase):
     def build(self, context: BuildContext) -> list[Sample]:
         max_new = context.max_new_tokens or self.default_max_new_tokens
         samples = []
-        memory: FitMemory = {}  # per build: each sample's first guess learns from the last of its length
+        memory: FitMemory = self.fit_memory(context)  # each first guess learns from the last sample's fit
         for length in context.lengths:
             budget = input_budget(length, max_new)
-            for index in range(context.samples_per_cell):
+            for index in context.cell_indices():
                 seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{index}"
                 tokenizer = context.tokenizer
-                make, max_units, *floor = self.generator(seed, length, budget, tokenizer)
+                make, max_units, *extra = self.generator(seed, length, budget, tokenizer)
+                floor = extra[0] if extra and extra[0] is not None else self.min_unit_tokens(tokenizer)
+                pieces = extra[1] if len(extra) > 1 else None
+
+                make = lru_cache(maxsize=4)(make)  # the fitted size is made once more for the sample: reused
 
                 def render(n: int, make: Callable = make, tokenizer: Any = tokenizer) -> str:
                     content, prefix, _ = make(n)
@@ -82,8 +88,7 @@ class UnitTask(TaskBase):
                 fixed = len(tokenizer.encode_rendered(render(0))[0])
                 fitted = fit_to_budget(
                     render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens,
-                    fixed_tokens=fixed, memory=memory, key=budget, probe=True,
-                    min_unit_tokens=floor[0] if floor else self.min_unit_tokens(tokenizer),
+                    fixed_tokens=fixed, memory=memory, key=budget, probe=True, min_unit_tokens=floor, pieces=pieces,
                 )
                 content, prefix, answers = make(fitted.units)
                 messages = (ChatMessage(role="user", content=content),)
@@ -289,7 +294,22 @@ class CommonWords(UnitTask):
             context, answer = listing(words, freq_c, freq_u, random.Random(f"{seed}|shuffle"))
             return example + CWE_TEMPLATE.format(context=context), CWE_PREFIX, answer
 
-        return make, max_units, floor
+        # each entry " K. word" counted as " K." plus " word": numbers are shared by every sample of
+        # this tokenizer, words by every sample drawing them
+        memory = self.fit_memory_for(tokenizer)
+        numbers: PrefixCounts = memory.setdefault("entry numbers", PrefixCounts(
+            lambda start, stop: piece_token_counts(tokenizer.encode_with_offsets,
+                                                   [f" {k}." for k in range(start + 1, stop + 1)])))
+        words = PrefixCounts(lambda start, stop: _word_token_counts(memory, tokenizer, pool[start:stop]))
+        common = params.num_common
+
+        def pieces(n: int) -> int:
+            m = min(max(n, common), len(pool))
+            entries = freq_c * common + freq_u * (m - common)
+            common_tokens = words.total(common)
+            return numbers.total(entries) + freq_c * common_tokens + freq_u * (words.total(m) - common_tokens)
+
+        return make, max_units, floor, pieces
 
 
 # -- frequent words extraction ----------------------------------------------------------------
@@ -299,6 +319,17 @@ class FrequentWordsParams(TaskParams):
     alpha: float = Field(2.0, gt=1.0, description="zeta distribution exponent")
     word_length: int = Field(6, ge=3, le=12)
     vocab_per_tokens: int = Field(50, ge=1, description="vocabulary size = input budget // this (RULER)")
+
+
+def _word_token_counts(
+    memory: MutableMapping[Hashable, Any], tokenizer: ModelTokenizer, words: Sequence[str]
+) -> list[int]:
+    """Tokens of each " word" (a space, then the word) for this tokenizer, remembered across samples."""
+    known: dict[str, int] = memory.setdefault("word tokens", {})
+    missing = [word for word in dict.fromkeys(words) if word not in known]
+    counts = piece_token_counts(tokenizer.encode_with_offsets, [f" {word}" for word in missing])
+    known.update(zip(missing, counts, strict=True))
+    return [known[word] for word in words]
 
 
 def _zeta(alpha: float, terms: int = 100000) -> float:
@@ -334,4 +365,10 @@ class FrequentWords(UnitTask):
             random.Random(f"{seed}|shuffle").shuffle(words)  # one shuffle seed for every size tried
             return FWE_TEMPLATE.format(context=" ".join(words)), FWE_PREFIX, vocab[1:4]
 
-        return make, budget * 2
+        shares = [rank**-params.alpha / norm for rank in range(1, len(vocab) + 1)]
+        word_tokens = _word_token_counts(self.fit_memory_for(tokenizer), tokenizer, vocab)
+
+        def pieces(n: int) -> int:  # each " word" counted alone: the joined text's tokens, seams aside
+            return sum(int(n * share) * tokens for share, tokens in zip(shares, word_tokens, strict=True))
+
+        return make, budget * 2, None, pieces
