@@ -63,6 +63,7 @@ def fit_to_budget(
     min_unit_tokens: int | Callable[[int], int] = 0,
     pieces: Callable[[int], int] | None = None,
     pieces_learnt: bool = False,
+    encode_window: Callable[[str], tuple[list[int], list[int]]] | None = None,
 ) -> Fitted:
     """The largest `n <= max_units` whose rendered prompt has at most `budget` tokens.
 
@@ -78,7 +79,9 @@ def fit_to_budget(
     with it the first sizes come from those counts (module docstring), and a size whose real count
     equals the predicted one, with the next size predicted to overflow, is final. `pieces_learnt`:
     `pieces` reads its counts off the prompts `encode` measured (costly to count before), so the
-    first size tried is the usual guess from `memory`.
+    first size tried is the usual guess from `memory`. `encode_window` (plain text, no special tokens
+    added): a size whose prompt differs from the last one measured only near its end is counted by
+    encoding that end alone and splicing it on (`splice_encoding`).
     """
     if fixed_tokens is None:
         fixed_tokens = len(encode(render(0))[0])
@@ -93,11 +96,15 @@ def fit_to_budget(
     best: Fitted | None = None
     floor = min_unit_tokens if callable(min_unit_tokens) else (lambda n: min_unit_tokens)
 
+    latest: list[tuple[str, list[int], list[int]]] = []  # the last prompt measured, to splice the next onto
+
     def measure(n: int) -> int:
         nonlocal best
         text = render(n)
         if text not in by_text:
-            by_text[text] = encode(text)
+            spliced = splice_encoding(latest[0], text, encode_window) if latest and encode_window else None
+            by_text[text] = spliced or encode(text)
+            latest[:] = [(text, *by_text[text])]
         ids, offsets = by_text[text]
         counts[n] = len(ids)
         if len(ids) <= budget and (best is None or n > best.units):
@@ -220,6 +227,53 @@ def piece_token_counts(
     for offset in offsets:
         counts[max(0, bisect_right(starts, offset) - 1)] += 1
     return counts
+
+
+SPLICE_MARGIN = 16  # characters kept before the first difference: pre-tokenizers look a few characters ahead
+SPLICE_SEARCH = 64  # tokens searched back for a word start to cut at
+SPLICE_SHARE = 4  # splice only when the re-encoded end is at most a quarter of the prompt
+
+
+def splice_encoding(
+    previous: tuple[str, list[int], list[int]],
+    text: str,
+    encode_window: Callable[[str], tuple[list[int], list[int]]],
+) -> tuple[list[int], list[int]] | None:
+    """`text`'s ids and offsets from a measured prompt sharing its beginning: the measured tokens up
+    to a word start shortly before the first difference, then the rest of `text` encoded alone.
+    Exact where a space before a letter starts a pre-token (byte-level BPE, tiktoken, SentencePiece
+    all split there), which the cut requires on both sides; None when no such cut is near or the
+    end to encode is long (the caller encodes the whole prompt)."""
+    previous_text, previous_ids, previous_offsets = previous
+    common = common_prefix_length(previous_text, text)
+    limit = common - SPLICE_MARGIN
+    if limit <= 0 or (len(text) - limit) * SPLICE_SHARE > len(text):
+        return None
+    index = bisect_right(previous_offsets, limit) - 1
+    for k in range(index, max(0, index - SPLICE_SEARCH), -1):
+        start = previous_offsets[k]
+        if (
+            0 < start < limit
+            and previous_offsets[k - 1] < start
+            and text[start] == " "
+            and text[start + 1].isalpha()
+            and not text[start - 1].isspace()
+        ):
+            window_ids, window_offsets = encode_window(text[start:])
+            return previous_ids[:k] + window_ids, previous_offsets[:k] + [start + o for o in window_offsets]
+    return None
+
+
+def common_prefix_length(a: str, b: str) -> int:
+    """How many leading characters two strings share (binary search over slices: C-speed compares)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class PrefixCounts:

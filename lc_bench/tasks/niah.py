@@ -241,6 +241,8 @@ class Niah(TaskBase):
             min_unit_tokens=min_unit_tokens,
             pieces=pieces,
             pieces_learnt=learns,
+            # a templated prompt gets no special tokens beyond its text: its end may be re-encoded alone
+            encode_window=tokenizer.encode_with_offsets if tokenizer.has_chat_template else None,
         )
         hay = context_text(fitted.units)
         hay_start = fitted.text.index(hay)

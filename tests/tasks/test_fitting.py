@@ -88,3 +88,62 @@ def test_the_fit_does_not_depend_on_the_first_guess():
         for guess in (0.1, 0.5, 1.0, 1.33, 2.0, 9.0)
     }
     assert len(fits) == 1
+
+
+# -- counting at the seams and splicing ---------------------------------------------------------
+
+WORDS = ("river", "lantern", "okapi", "quietly", "thirteen", "blue", "maps", "harbour", "w", "xylophone")
+
+
+def word_text(n: int, seed: int = 0) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "Intro: " + " ".join(rng.choice(WORDS) for _ in range(n)) + "\nQuestion?"
+
+
+@pytest.mark.parametrize("which", ["tiny_tokenizer", "smollm2_tokenizer"])
+def test_piece_counts_add_up_to_the_whole_encode(which, request):
+    from lc_bench.tasks.fitting import piece_token_counts
+
+    tokenizer = request.getfixturevalue(which)
+    pieces = [" " + word for word in WORDS * 3]
+    counts = piece_token_counts(tokenizer.encode_with_offsets, pieces)
+    assert sum(counts) == len(tokenizer.encode("".join(pieces)))
+    assert counts[:len(WORDS)] == [len(tokenizer.encode(piece)) for piece in pieces[:len(WORDS)]]
+
+
+def test_a_pieces_fit_takes_one_encode_and_gives_what_the_full_search_gives():
+    from lc_bench.tasks.fitting import fit_to_budget
+
+    def render(n: int) -> str:
+        return "head " + " ".join(["xyz"] * n)  # "head" 4 + 1 seam; each " xyz" 4 (fake: one token per character)
+
+    calls: list[int] = []
+
+    def encode(text: str):
+        calls.append(len(text))
+        return fake_encode(text)
+
+    fitted = fit_to_budget(render, encode, budget=1003, max_units=5000, fixed_tokens=len(render(0)),
+                           pieces=lambda n: 4 * n)
+    assert (fitted.units, len(fitted.ids)) == (249, 1000) and len(calls) == 1
+    plain = fit_to_budget(render, fake_encode, budget=1003, max_units=5000)
+    assert plain.units == fitted.units
+
+
+@pytest.mark.parametrize("which", ["tiny_tokenizer", "smollm2_tokenizer"])
+def test_a_spliced_encoding_equals_the_full_encoding(which, request):
+    from lc_bench.tasks.fitting import splice_encoding
+
+    tokenizer = request.getfixturevalue(which)
+    long_text = word_text(400)
+    for shorter in (399, 390, 350, 330):
+        text = word_text(400)[: len(word_text(shorter)) - len("\nQuestion?")] + "\nQuestion?"
+        previous = (long_text, *tokenizer.encode_with_offsets(long_text))
+        spliced = splice_encoding(previous, text, tokenizer.encode_with_offsets)
+        assert spliced is not None
+        assert spliced == tokenizer.encode_with_offsets(text)
+    early = "Other: " + long_text[7:]  # differs at the start: nothing to splice onto
+    assert splice_encoding((long_text, *tokenizer.encode_with_offsets(long_text)), early,
+                           tokenizer.encode_with_offsets) is None
