@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from lc_bench.runloop import STREAM_CHUNK, spec_chunks
 from lc_bench.runners.testing import EchoRunner
 from lc_bench.tasks.base import BuildContext, TaskBase
+from lc_bench.tasks.niah import Niah
 from tests.test_resume_keys import build_calls, grid_tasks, run  # noqa: F401 - fixtures
 
 
@@ -149,3 +150,34 @@ def test_a_length_a_task_cannot_fill_is_refused_before_anything_is_written(tiny_
                                  str(tiny_model_dir), "--out", str(out), check_rc=2)
     assert result.stderr.strip().splitlines()[-1].startswith("lc-bench: error: task cwe: the prompt's fixed parts")
     assert not out.exists()
+
+
+def test_an_api_run_sends_its_first_request_before_the_last_sample_is_built(
+    tiny_model_dir, tmp_path, build_calls, monkeypatch  # noqa: F811
+):
+    """The openai runner pulls requests from the stream on a thread of its own: the endpoint is
+    answering the first cell's requests while later cells are still being built."""
+    import time
+
+    import lc_bench
+    from tests.helpers.fake_openai import FakeOpenAIServer
+
+    built_at: list[float] = []
+    original = Niah.build
+
+    def build(self, context):
+        samples = original(self, context)
+        built_at.append(time.monotonic())
+        return samples
+
+    monkeypatch.setattr(Niah, "build", build)
+    monkeypatch.setenv("FAKE_API_KEY", "sk-stream-test")
+    with FakeOpenAIServer() as server:
+        result = lc_bench.evaluate(
+            model=str(tiny_model_dir), tasks="niah_single_1", lengths=[1024, 2048, 3072], depths="0,100",
+            runner="openai", runner_options={"base_url": server.url, "api_key_env": "FAKE_API_KEY"},
+            out=tmp_path, name="api", write_outputs=False, samples=2,
+        )
+        first_request = min(attempt.at for attempt in server.state.attempts)
+    assert result.summary.generated == 12 and set(result.records["score"]) == {100.0}
+    assert len(built_at) >= 6 and first_request < max(built_at)  # cells were still being built

@@ -33,7 +33,8 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlparse
@@ -228,12 +229,16 @@ class _Background:
         self.thread.join(STOP_WAIT_S)
 
 
+STREAM_AHEAD = 4  # requests built ahead per concurrent slot: the endpoint never waits, memory stays bounded
+
+
 @RUNNERS.register("openai")
 class OpenAIRunner(RunnerDefaults):
     """OpenAI-compatible chat or completions API: concurrency, retries, rate limits, failover."""
 
     name: ClassVar[str] = "openai"
     options_model: ClassVar[type[RunnerOptions]] = OpenAIOptions
+    streams_requests: ClassVar[bool] = True  # requests go out while later samples are being built
     # Options that change how requests travel, not what the model answers: changing them resumes.
     volatile_options: ClassVar[tuple[str, ...]] = (
         "base_url", "endpoints", "api_key_env", "concurrency", "timeout_s", "max_attempts", "backoff_s",
@@ -421,27 +426,42 @@ class OpenAIRunner(RunnerDefaults):
             error=GenerationError(type=last.kind, message=self._message(last)),
         )
 
-    async def _run_all(self, requests: Sequence[Request], out: queue.Queue) -> None:
+    async def _run_all(self, requests: Iterable[Request], out: queue.Queue) -> None:
         import aiohttp
 
         gate = asyncio.Semaphore(self.options.concurrency)
         limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
         connector = aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0)
         timeout = aiohttp.ClientTimeout(total=self.options.timeout_s)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        if isinstance(requests, Sequence):
             # Longest prompts first, as the local runners do: a context-length problem shows at once.
-            ordered = sorted(requests, key=lambda r: -(r.input_tokens or 0))
-            tasks = [asyncio.ensure_future(self._complete(session, r, gate, limits)) for r in ordered]
-            try:
-                for finished in asyncio.as_completed(tasks):
-                    out.put(await finished)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+            requests = sorted(requests, key=lambda r: -(r.input_tokens or 0))
+        source = iter(requests)
+        # A streamed source builds each sample when asked: ask on a thread of its own, so requests in
+        # flight keep being answered (and timed) while the next prompts are built.
+        feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lc-bench-build")
+        loop = asyncio.get_running_loop()
+        window = max(2, STREAM_AHEAD * self.options.concurrency)  # requests held at once, in flight or waiting
+        tasks: set[asyncio.Future[Completion]] = set()
+        try:
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+                while (request := await loop.run_in_executor(feeder, next, source, None)) is not None:
+                    task = asyncio.ensure_future(self._complete(session, request, gate, limits))
+                    task.add_done_callback(lambda done: done.cancelled() or out.put(done.result()))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    while len(tasks) >= window:
+                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                while tasks:
+                    await asyncio.wait(tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            feeder.shutdown(wait=False)
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
-        if not requests:
+    def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:
+        if isinstance(requests, Sequence) and not requests:
             return
         out: queue.Queue[Completion | _Done] = queue.Queue()
         worker = self._worker = _Background(self._run_all(requests, out), lambda: out.put(_Done()))

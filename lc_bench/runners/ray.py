@@ -13,7 +13,8 @@ parallelism instead (optionally with `distributed_executor_backend=ray`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -58,6 +59,7 @@ class RayRunner(RunnerDefaults):
     name: ClassVar[str] = "ray"
     options_model: ClassVar[type[RunnerOptions]] = RayOptions
     feeds_token_ids: ClassVar[bool] = True  # runs the model here, on its own tokenizer's ids
+    streams_requests: ClassVar[bool] = True  # chunks are taken from the stream as actors free up
 
     def __init__(self, context: RunnerContext, options: RayOptions) -> None:
         try:
@@ -93,21 +95,24 @@ class RayRunner(RunnerDefaults):
         ]
         return self._actors
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[Completion]:
-        if not requests:
+    def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:
+        source = iter(requests)
+        first = list(islice(source, self.options.chunk_size))
+        if not first:
             return
         ray = self._ray
         actors = self._start()
-        chunk = self.options.chunk_size
-        chunks = [list(requests[i : i + chunk]) for i in range(0, len(requests), chunk)]
+        # chunks are taken from the stream as actors free up: samples are built while others run,
+        # and only the chunks in flight are held
+        chunks = chain([first], iter(lambda: list(islice(source, self.options.chunk_size)), []))
         idle = list(actors)
         pending: dict[Any, tuple[Any, list[Request]]] = {}
-        queue = list(reversed(chunks))
-        while queue or pending:
-            while queue and idle:
+        while True:
+            while idle and (work := next(chunks, None)) is not None:
                 actor = idle.pop()
-                work = queue.pop()
                 pending[actor.generate.remote(work)] = (actor, work)
+            if not pending:
+                break
             done, _ = ray.wait(list(pending), num_returns=1)
             actor, work = pending.pop(done[0])
             idle.append(actor)
