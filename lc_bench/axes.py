@@ -5,7 +5,9 @@ the manifest; `lc_bench.metrics` reads them back from there and never names a be
 family (shipped or from a plugin) gets its own tables without touching the reporting layer:
 
 * `LabelAxis`: a label each sample carries in its metadata (a benchmark's own length class, a
-  difficulty): one table per axis, columns the labels in their published order.
+  difficulty): one table per axis, columns the labels in their published order. With
+  `largest_passing` (a score threshold), each row of that table also gets a summary: the largest
+  numeric label that passes (mean primary score >= threshold), by the axis's `passing_rule`.
 * `baseline_field`: a metadata number, the sample's expected score under random guessing; printed
   beside every length.
 * `OutputLengthAxis`: the output length a sample asked for (long generation): a pivot by requested
@@ -35,6 +37,15 @@ class LabelAxis(_Declaration):
     field: str  # the metadata key holding the label
     order: tuple[str, ...] = ()  # published order; labels outside it follow, sorted
     note: str = ""  # where the label comes from, one clause for the section's note
+    # summary per model x task x length: the largest numeric label passing this threshold (a score
+    # on the leaderboard's 0-100 scale; None: no summary). Labels that are not numbers are left out.
+    largest_passing: float | None = None
+    # which passing label counts (labels in numeric order; a label passes when its mean >= threshold):
+    # "all_below": the largest label with every smaller label passing too (None: the smallest fails);
+    # "any": the largest passing label, whatever fails below it;
+    # "before_last_failure": the label just before the last run of failing labels starts (the
+    #   largest label when none fails; None when the smallest starts it), a rule some summarizers use
+    passing_rule: Literal["all_below", "any", "before_last_failure"] = "all_below"
 
 
 # Columns every record has, whatever its task: output tokens (the completion's count) and the share

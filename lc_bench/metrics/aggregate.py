@@ -43,7 +43,13 @@ import numpy as np
 import pandas as pd
 
 from lc_bench.config import DEFAULT_PROTOCOL
-from lc_bench.metrics.axis_tables import BASELINE_COLUMNS, LABEL_TABLE_COLUMNS, baseline_table, label_table
+from lc_bench.metrics.axis_tables import (
+    BASELINE_COLUMNS,
+    LABEL_TABLE_COLUMNS,
+    baseline_table,
+    label_table,
+    passing_table,
+)
 from lc_bench.metrics.bootstrap import (
     DEFAULT_REPLICATES,
     DEFAULT_SEED,
@@ -148,6 +154,7 @@ class Leaderboard:
         return {
             "scores": scores.reset_index(),
             "cells": self.cells, "rows": self.rows, "depths": self.depths, "buckets": self.buckets,
+            "largest_passing": passing_table(self.buckets, self.catalog),
             "baselines": self.baselines, "generation": self.generation, "secondary": self.secondary,
             "skipped": self.skipped,
         }

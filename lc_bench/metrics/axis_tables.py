@@ -2,6 +2,8 @@
 
 * label tables: mean score and n per model x task x length x label, one table per `LabelAxis`
   (a benchmark's own length classes, its difficulty split, a plugin's label);
+* largest passing: per row of a label table whose axis declares `largest_passing`, the largest
+  numeric label that passes the threshold by the axis's rule (e.g. the most needles a model handles);
 * baselines: the mean random-guess score per model x task x length, where a task names the
   metadata field that holds it.
 """
@@ -16,6 +18,8 @@ from lc_bench.metrics.records import label_column, number_column
 
 LABEL_TABLE_COLUMNS = ["model", "task", "target_length", "scheme", "bucket", "score", "n"]
 BASELINE_COLUMNS = ["model", "task", "target_length", "baseline"]
+PASSING_COLUMNS = ["model", "task", "target_length", "scheme", "threshold", "rule", "largest_passing", "label",
+                   "labels"]
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +66,97 @@ def label_names(axis: LabelAxis, rows: pd.DataFrame) -> list[str]:
     """The axis's labels in published order (all of them once any is present), then unknown ones sorted."""
     present = set(rows["bucket"].astype(str))
     names = list(axis.order) if present & set(axis.order) else []
-    return names + sorted(present - set(names))
+    rest = present - set(names)
+    numbers = {name: _number(name) for name in rest}
+    if rest and all(value is not None for value in numbers.values()):  # numeric labels in numeric order
+        return names + sorted(rest, key=lambda name: (numbers[name], name))
+    return names + sorted(rest)
+
+
+def _number(label: str) -> float | None:
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def largest_passing(scores: dict[str, float], threshold: float, rule: str) -> str | None:
+    """The passing label a rule picks among numeric labels (label -> mean score; others are ignored).
+
+    Labels are taken in numeric order; one passes when its score is >= threshold (a missing score fails).
+    all_below: the largest label with every smaller one passing; any: the largest passing label;
+    before_last_failure: the label just before the last run of failing labels (the largest label when
+    none fails). None where no label qualifies (or none is numeric).
+    """
+    ordered = sorted((value, label) for label in scores if (value := _number(label)) is not None)
+    passed = [(label, scores[label] == scores[label] and scores[label] >= threshold) for _, label in ordered]
+    if not passed:
+        return None
+    if rule == "any":
+        return next((label for label, ok in reversed(passed) if ok), None)
+    if rule == "all_below":
+        best = None
+        for label, ok in passed:
+            if not ok:
+                break
+            best = label
+        return best
+    if rule == "before_last_failure":
+        best, previous, failing = passed[-1][0], None, False
+        for label, ok in passed:
+            if not ok and not failing:
+                best = previous
+            failing = not ok
+            previous = label
+        return best
+    raise ValueError(f"unknown passing rule {rule!r}")
+
+
+def passing_table(buckets: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Per model x task x length of each axis declaring `largest_passing`: the label its rule picks
+    (`label`; None: none), that label as a number (`largest_passing`) and the labels it looked at."""
+    rows = []
+    for axis, table in label_sections(buckets, catalog):
+        if axis.largest_passing is None:
+            continue
+        for (model, task, length), group in table.groupby(["model", "task", "target_length"], sort=True):
+            text = group_passing(axis, group)
+            label = None if text == "none" else text
+            numeric = [name for name in label_names(axis, group) if _number(name) is not None]
+            rows.append([model, task, int(length), axis.title, axis.largest_passing, axis.passing_rule,
+                         _number(label) if label is not None else None, label, ",".join(numeric)])
+    return pd.DataFrame(rows, columns=PASSING_COLUMNS)
+
+
+def group_passing(axis: LabelAxis, group: pd.DataFrame) -> str:
+    """The summary's text for one row (model x task x length) of an axis's table: the label its rule
+    picks, "none" where no label qualifies, "" where the axis declares no summary."""
+    if axis.largest_passing is None:
+        return ""
+    scores = dict(zip(group["bucket"].astype(str), group["score"].astype(float), strict=True))
+    label = largest_passing(scores, axis.largest_passing, axis.passing_rule)
+    return "none" if label is None else label
+
+
+def passing_header(axis: LabelAxis) -> str:
+    return f"largest passing (>= {axis.largest_passing:g})"
+
+
+def passing_note(axes: list[LabelAxis]) -> str:
+    """What the largest-passing column means, for the axes that declare it ('' when none does)."""
+    rules = {
+        "all_below": "the largest label scoring at least the threshold, every smaller label doing so too",
+        "any": "the largest label scoring at least the threshold",
+        "before_last_failure": "the label just before the last run of labels scoring under the threshold begins "
+                               "(the largest label when none does)",
+    }
+    parts = [f"{axis.title}: {rules[axis.passing_rule]} (threshold {axis.largest_passing:g})"
+             for axis in axes if axis.largest_passing is not None]
+    if not parts:
+        return ""
+    return ("Largest passing: among the numeric labels of a row, by each axis's rule on the label's mean score; "
+            "none where no label qualifies. " + "; ".join(parts) + ".")
 
 
 def labels_note(axes: list[LabelAxis]) -> str:

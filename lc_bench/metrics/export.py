@@ -14,6 +14,7 @@ import pandas as pd
 
 from lc_bench.errors import UsageError
 from lc_bench.metrics.aggregate import Leaderboard
+from lc_bench.metrics.axis_tables import passing_table
 from lc_bench.metrics.bootstrap import CONFIDENCE
 
 SCHEMA = "lc_bench.leaderboard/1"
@@ -50,6 +51,8 @@ def leaderboard_json(board: Leaderboard, run_dirs: list[Path]) -> dict[str, Any]
         "rows": _records(board.rows),
         "depths": _records(board.depths),
         "buckets": _records(board.buckets),
+        # per model x task x length of a label axis declaring `largest_passing`: the label its rule picks
+        "largest_passing": _records(passing_table(board.buckets, board.catalog)),
         "skipped": _records(board.skipped),
         "baselines": _records(board.baselines),
         "generation": _records(board.generation),

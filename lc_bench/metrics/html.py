@@ -27,7 +27,14 @@ import lc_bench.metrics.views as shared_views
 from lc_bench.axes import LabelAxis
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
-from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
+from lc_bench.metrics.axis_tables import (
+    group_passing,
+    label_names,
+    label_sections,
+    labels_note,
+    passing_header,
+    passing_note,
+)
 from lc_bench.metrics.leaderboard import SKIPPED_NOTE, baseline_cells, protocol_line
 from lc_bench.metrics.plots import COLORS, Point, binned, length_svg, series_colors, slug
 from lc_bench.metrics.records import read_lines
@@ -113,7 +120,9 @@ def _bucket_rows(axis: LabelAxis, buckets: pd.DataFrame) -> list[dict[str, Any]]
             score = row.score if row is not None else float("nan")
             cells.append({"text": format_score(score), "n": int(row.n) if row is not None else 0,
                           "sort": "" if is_missing(score) else f"{score:.6g}"})
-        rows.append({"model": model, "task": task, "length": int(length), "cells": cells})
+        passing = group_passing(axis, group)
+        rows.append({"model": model, "task": task, "length": int(length), "cells": cells, "passing": passing,
+                     "passing_sort": "" if passing in ("", "none") else passing})
     return rows
 
 
@@ -373,10 +382,12 @@ def render_html(board: Leaderboard, run_dirs: list[Path], per_cell: int = DEFAUL
         "families": sections,
         "heatmaps": heatmaps,
         "bucket_tables": [
-            {"scheme": axis.title, "names": label_names(axis, rows), "rows": _bucket_rows(axis, rows)}
+            {"scheme": axis.title, "names": label_names(axis, rows), "rows": _bucket_rows(axis, rows),
+             "passing": passing_header(axis) if axis.largest_passing is not None else ""}
             for axis, rows in label_tables
         ],
         "bucket_note": plain(labels_note([axis for axis, _ in label_tables])),
+        "passing_note": plain(passing_note([axis for axis, _ in label_tables])),
         "baselines": {
             (model, task): baseline_cells(board, model, task)
             for model, task in board.baselines[["model", "task"]].drop_duplicates().itertuples(index=False)

@@ -8,7 +8,14 @@ from lc_bench.axes import LabelAxis, ScoreColumn
 from lc_bench.config import DEFAULT_PROTOCOL
 from lc_bench.lengths import format_length
 from lc_bench.metrics.aggregate import Leaderboard
-from lc_bench.metrics.axis_tables import label_names, label_sections, labels_note
+from lc_bench.metrics.axis_tables import (
+    group_passing,
+    label_names,
+    label_sections,
+    labels_note,
+    passing_header,
+    passing_note,
+)
 from lc_bench.metrics.plots import binned
 from lc_bench.metrics.views import (
     RowView,
@@ -113,15 +120,18 @@ def bucket_markdown(axis: LabelAxis, buckets: pd.DataFrame) -> str:
         cells = [
             f"{format_score(by_bucket[b][0])} (n={by_bucket[b][1]})" if b in by_bucket else "–" for b in columns
         ]
-        rows.append([str(model), str(task), format_length(int(length)), *cells])
-    return markdown_table(["model", "task", "length", *columns], rows)
+        summary = [group_passing(axis, group)] if axis.largest_passing is not None else []
+        rows.append([str(model), str(task), format_length(int(length)), *cells, *summary])
+    summary_header = [passing_header(axis)] if axis.largest_passing is not None else []
+    return markdown_table(["model", "task", "length", *columns, *summary_header], rows)
 
 
 def _label_sections(board: Leaderboard) -> list[str]:
     sections = label_sections(board.buckets, board.catalog)
     if not sections:
         return []
-    parts = ["## Score by length bucket", labels_note([axis for axis, _ in sections])]
+    axes = [axis for axis, _ in sections]
+    parts = ["## Score by length bucket", labels_note(axes), *filter(None, [passing_note(axes)])]
     for axis, rows in sections:
         parts += [f"### {axis.title}", bucket_markdown(axis, rows)]
     return parts
