@@ -33,7 +33,9 @@ NOISE_SENTENCES = (
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*(\s+)|[。！？][”’」』）]*()")
 # tokenizing a million-token corpus costs seconds: a haystack takes a prefix of about this many
 # characters per token needed (English prose ~4.3, Chinese ~0.5-1), grown until it is enough
-CHARS_PER_TOKEN_GUESS = 5.0
+PROBE_CHARS = 20_000  # characters tokenized to learn the corpus' characters per token
+PREFIX_MARGIN = 1.05  # prefix sized for 5% more tokens than needed ...
+PREFIX_GROWTH = 1.25  # ... and grown by a quarter when the corpus is denser further on
 CORPUS_SOURCES = {"essay": "en", "essay-zh": "zh"}
 
 
@@ -172,12 +174,12 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
     it is long enough, and the copies are recorded."""
     if min_tokens <= 0:
         return _tokenize_with_sentences(tokenizer, text)
-    prefix_chars = int(min_tokens * CHARS_PER_TOKEN_GUESS) + 1000
+    prefix_chars = int(min_tokens * _chars_per_token(tokenizer, text) * PREFIX_MARGIN) + 1000
     while prefix_chars < len(text):
         base = _tokenize_with_sentences(tokenizer, _prefix(text, prefix_chars))
         if len(base.ids) >= min_tokens:
             return base
-        prefix_chars *= 2
+        prefix_chars = int(prefix_chars * PREFIX_GROWTH)
     base = _tokenize_with_sentences(tokenizer, text)
     if len(base.ids) >= min_tokens:
         return base
@@ -191,6 +193,13 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
     joined = separator.join([text] * copies)
     copy_chars = tuple(k * (len(text) + len(separator)) for k in range(copies))
     return _tokenize_with_sentences(tokenizer, joined, copy_chars)
+
+
+def _chars_per_token(tokenizer: ModelTokenizer, text: str) -> float:
+    """Characters per token at the corpus' start, from a small probe: the prefix a length needs is
+    sized from it (a fixed guess over-tokenized Chinese and small vocabularies about twice over)."""
+    probe = _prefix(text, PROBE_CHARS)
+    return len(probe) / max(1, len(tokenizer.encode(probe)))
 
 
 def _prefix(text: str, chars: int) -> str:
