@@ -7,6 +7,7 @@ folder in the cache; later loads take about a second.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -154,18 +155,47 @@ def convert_gguf(gguf_path: Path, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+WINDOW_ATTRIBUTES = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
+NESTED_CONFIGS = ("text_config", "llm_config", "language_config")  # multimodal models keep the LM's inside
+
+
 def context_window(ref: ModelRef) -> int | None:
-    """The model's trained window (max_position_embeddings), or None when it cannot be read."""
+    """The model's trained window (max_position_embeddings), or None when it cannot be read.
+
+    A local folder's config.json is read directly: importing transformers (and with it torch) only
+    for this number cost seconds on every run, API and test runners included."""
+    if ref.gguf_file is None and (Path(ref.source) / "config.json").is_file():
+        window = _window_in_json(Path(ref.source) / "config.json")
+        if window is not None:
+            return window
     from transformers import AutoConfig
 
     try:
         config = AutoConfig.from_pretrained(ref.source, gguf_file=ref.gguf_file)
     except Exception:  # noqa: BLE001 - unknown architectures simply skip the check
         return None
-    for attribute in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+    for attribute in WINDOW_ATTRIBUTES:
         value = getattr(config, attribute, None)
         if isinstance(value, int) and value > 0:
             return value
+    return None
+
+
+def _window_in_json(path: Path) -> int | None:
+    """The window a config.json states, at its top level or in its language model's part (None:
+    unreadable or not stated; transformers' class defaults then decide)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    for part in (config, *(config.get(name) for name in NESTED_CONFIGS)):
+        if isinstance(part, dict):
+            for attribute in WINDOW_ATTRIBUTES:
+                value = part.get(attribute)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    return value
     return None
 
 

@@ -119,6 +119,8 @@ def test_loading_imports_neither_transformers_nor_torch(tiny_model_dir):
         f"tok = load_tokenizer(resolve_model({str(tiny_model_dir)!r}))\n"
         "from lc_bench.schema import ChatMessage\n"
         "tok.count((ChatMessage(role='user', content='hello'),))\n"
+        "from lc_bench.models import context_window\n"
+        f"assert context_window(resolve_model({str(tiny_model_dir)!r})) > 0  # the run's window check too\n"
         "print(tok.backend, 'torch' in sys.modules, 'transformers' in sys.modules)\n"
     )
     result = subprocess.run(
@@ -153,3 +155,18 @@ def test_smollm2_fast_path_matches_transformers(smollm2_dir):
     ref = default_model()
     fast, slow = load_tokenizer(ref), load_tokenizer(ref, fast=False)
     assert_same(fast, slow)
+
+
+def test_the_window_is_read_from_config_json_without_transformers(tmp_path):
+    from lc_bench.models import ModelRef, _window_in_json, context_window
+
+    nested = tmp_path / "vlm"
+    nested.mkdir()
+    config = {"model_type": "x", "text_config": {"max_position_embeddings": 32768}}
+    (nested / "config.json").write_text(json.dumps(config))
+    assert context_window(ModelRef(name="vlm", source=str(nested), gguf_file=None, is_local=True)) == 32768
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"n_positions": 1024, "max_position_embeddings": True}))
+    assert _window_in_json(flat) == 1024  # a boolean is not a window
+    flat.write_text("{not json")
+    assert _window_in_json(flat) is None  # unreadable: transformers decides
