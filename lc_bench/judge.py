@@ -105,6 +105,8 @@ def judge_run(
         }
         skipped = sum(1 for record in latest.values() if record.get("task") in tasks) - len(pending)
         prompts = {key: plans[record["task"]].prompts(record) for key, record in pending.items()}
+        # a plan's system prompt (`system_prompt`), sent as a system message before each prompt
+        systems = {key: getattr(plans[record["task"]], "system_prompt", None) for key, record in pending.items()}
         earlier: dict[str, list[list[str]]] = {key: [] for key in pending}
 
         def settle(key: str, texts: list[Any], attempt: int) -> bool:
@@ -122,8 +124,9 @@ def judge_run(
             scores = dict(record.get("scores", {}))
             if result is not None:
                 scores.update(result[0])
-            verdict = {**identity, "setting": name, "sampling": sampling, "prompts": prompts[key],
-                       "verdicts": [t.text for t in texts], "parsed": result[1] if result else None,
+            verdict = {**identity, "setting": name, "sampling": sampling, "system": systems[key],
+                       "prompts": prompts[key], "verdicts": [t.text for t in texts],
+                       "parsed": result[1] if result else None,
                        "errors": errors, "attempts": attempt}
             if earlier[key]:
                 verdict["earlier_verdicts"] = earlier[key]
@@ -141,7 +144,7 @@ def judge_run(
             again = []
             owner: dict[str, tuple[str, int]] = {}
             replies: dict[str, dict[int, Any]] = {key: {} for key in todo}
-            for group in _request_groups(todo, prompts, chosen, attempt, owner):
+            for group in _request_groups(todo, prompts, systems, chosen, attempt, owner):
                 for completion in runner.generate(group):
                     key, index = owner[completion.key]
                     replies[key][index] = completion
@@ -173,11 +176,12 @@ def sampling_of(plan: JudgePlan, record: dict[str, Any], setting: str = "auto") 
 
 
 def _request_groups(
-    keys: list[str], prompts: dict[str, list[str]], chosen: dict[str, tuple[str, dict[str, Any]]], attempt: int,
-    owner: dict[str, tuple[str, int]],
+    keys: list[str], prompts: dict[str, list[str]], systems: dict[str, str | None],
+    chosen: dict[str, tuple[str, dict[str, Any]]], attempt: int, owner: dict[str, tuple[str, int]],
 ) -> list[list[Request]]:
     """One try's requests, grouped by decoding, budget and template (a local runner batches a
-    call's requests under one setting); `owner` maps each request key to (record key, prompt index)."""
+    call's requests under one setting); `owner` maps each request key to (record key, prompt index).
+    A plan's system prompt goes first, as a system message, as the published judges send it."""
     groups: dict[tuple[Any, ...], list[Request]] = {}
     for key in keys:
         sampling = chosen[key][1]
@@ -188,7 +192,10 @@ def _request_groups(
             owner[request_key] = (key, index)
             group = (params, sampling["max_new_tokens"], sampling["use_chat_template"])
             groups.setdefault(group, []).append(Request(
-                key=request_key, messages=(ChatMessage(role="user", content=prompt),),
+                key=request_key, messages=(
+                    *((ChatMessage(role="system", content=systems[key]),) if systems.get(key) else ()),
+                    ChatMessage(role="user", content=prompt),
+                ),
                 use_chat_template=sampling["use_chat_template"], max_new_tokens=sampling["max_new_tokens"],
                 params=params,
             ))

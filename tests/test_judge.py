@@ -134,3 +134,18 @@ def test_a_runner_error_is_not_retried(longwrite_run):
 def test_an_unknown_setting_is_refused(longwrite_run):
     with pytest.raises(UsageError, match="judge setting 'best' is not one of auto, paper, lc_bench"):
         judge_run(longwrite_run, JunkThenVerdict(junk=0), "judge-model", ("longwrite",), setting="best")
+
+
+def test_a_plans_system_prompt_goes_first_as_a_system_message():
+    from lc_bench.judge import _request_groups
+
+    sampling = {"temperature": 0.0, "top_p": 1.0, "seed": 0, "max_new_tokens": 16, "use_chat_template": True,
+                "attempts": 1}
+    owner: dict = {}
+    groups = _request_groups(["a", "b"], {"a": ["judge a"], "b": ["judge b"]}, {"a": "You are a judge.", "b": None},
+                             {"a": ("lc_bench", sampling), "b": ("lc_bench", sampling)}, 1, owner)
+    by_key = {request.key: request for group in groups for request in group}
+    first, second = (by_key[key] for key in sorted(by_key))
+    assert [(m.role, m.content) for m in first.messages] == [("system", "You are a judge."), ("user", "judge a")]
+    assert [(m.role, m.content) for m in second.messages] == [("user", "judge b")]
+    assert set(owner.values()) == {("a", 0), ("b", 0)}

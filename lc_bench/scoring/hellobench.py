@@ -122,9 +122,9 @@ def judge_user_prompt(instruction: str, response: str, checklists: list[str]) ->
 
 
 def judge_prompt(instruction: str, response: str, checklists: list[str]) -> str:
-    """The one user message lc-bench judge sends: the system prompt, a blank line, the user prompt
-    (`lc-bench judge` asks single user messages; the original sends SYS_PROMPT as a system message)."""
-    return f"{SYS_PROMPT}\n\n{judge_user_prompt(instruction, response, checklists)}"
+    """The judge's user message (llm_judge.py's USER_PROMPT filled); SYS_PROMPT goes before it as a
+    system message, as the original sends it (the plan's `system_prompt`)."""
+    return judge_user_prompt(instruction, response, checklists)
 
 
 def parse_checklist_scores(reply: str, count: int) -> list[float] | None:

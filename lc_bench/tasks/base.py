@@ -60,7 +60,9 @@ class FollowUp:
 
 class JudgePlan(Protocol):
     """How `lc-bench judge` grades one record of a task: the prompts to ask, then the scores the
-    replies give (None: a verdict did not parse; the sample stays unjudged and is counted)."""
+    replies give (None: a verdict did not parse; the sample stays unjudged and is counted).
+    Optional members: `system_prompt` (sent as a system message before every prompt), `sampling`
+    and `paper_sampling` (see `lc_bench.judge.sampling_of`)."""
 
     def prompts(self, record: dict[str, Any]) -> list[str]: ...
 

@@ -44,7 +44,7 @@ from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
-from lc_bench.scoring.hellobench import checklist_scores, judge_prompt, parse_checklist_scores
+from lc_bench.scoring.hellobench import SYS_PROMPT, checklist_scores, judge_prompt, parse_checklist_scores
 from lc_bench.scoring.longgen import count_words, length_score, shape_checks
 from lc_bench.tasks.base import BuildContext, JudgePlan, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import (
@@ -216,6 +216,8 @@ def select(prompts: tuple[Prompt, ...], per_setting: int, settings: tuple[str, .
 class HelloEvalChecklists:
     """HelloEval: one verdict per record, a JSON list scoring each checklist in {0, .25, .5, .75, 1};
     adds `hello_eval` (weighted by subcategory), `hello_eval_rescaled` and `checklist_<i>`."""
+
+    system_prompt = SYS_PROMPT  # llm_judge.py's system message
 
     sampling = JudgeSampling(max_new_tokens=4096)
     # llm_judge.py: gpt-4o, temperature 0.8, seed 42, max_tokens 4096, `for _ in range(3)` tries

@@ -15,9 +15,8 @@ paired on query + gt as llm_eval.py pairs them; a question the file lacks is not
 llm_eval.py skips it). Without one, the opponent is the reference answer itself (lc_bench's default):
 the rate then says how often the judge prefers the model's answer to the human one.
 
-Deviations: `lc-bench judge` sends one user message, so the judge's system prompt is put in front of
-the template (a blank line between them) instead of in a system message; the published judge is
-GPT-4 at temperature 0 with 2048 new tokens (llm_eval.py), the judge model is whatever
+The judge's system prompt goes first as a system message, as llm_eval.py sends it. Deviations: the
+published judge is GPT-4 at temperature 0 with 2048 new tokens (llm_eval.py), the judge model is whatever
 `lc-bench judge` is given, sampled greedily with that budget in either setting.
 """
 
@@ -30,9 +29,9 @@ from lc_bench.tasks.leval_config import JUDGE_MAX_NEW_TOKENS, JUDGE_SYSTEM, JUDG
 
 
 def judge_prompt(question: str, reference: str, answer_a: str, answer_b: str) -> str:
-    """The system prompt, a blank line, then the pair-v2 template filled (str.format, as llm_eval.py)."""
-    filled = JUDGE_TEMPLATE.format(question=question, answer_a=answer_a, answer_b=answer_b, ref_answer=reference)
-    return f"{JUDGE_SYSTEM}\n\n{filled}"
+    """The pair-v2 template filled (str.format, as llm_eval.py); JUDGE_SYSTEM goes before it as a
+    system message (the plan's `system_prompt`)."""
+    return JUDGE_TEMPLATE.format(question=question, answer_a=answer_a, answer_b=answer_b, ref_answer=reference)
 
 
 def verdict(judgment: str) -> str:
@@ -66,6 +65,8 @@ def match_scores(first: str, second: str) -> dict[str, float] | None:
 
 class LEvalPairwiseJudge:
     """The open-ended tasks' judge plan (see the module docstring)."""
+
+    system_prompt = JUDGE_SYSTEM  # llm_eval.py's system message
 
     sampling = JudgeSampling(max_new_tokens=JUDGE_MAX_NEW_TOKENS)
     paper_sampling = JudgeSampling(temperature=0.0, max_new_tokens=JUDGE_MAX_NEW_TOKENS)  # llm_eval.py

@@ -95,7 +95,8 @@ def test_backslashes_are_removed_before_parsing():
 def test_the_judge_prompt_is_llm_judges_wording():
     checklists = ["Is it long?", 'Is it "good"?']
     prompt = judge_prompt("Write an essay.\n[Topic]: Dogs", "I don't know.", checklists)
-    assert prompt.startswith(SYS_PROMPT + "\n\nYour core task is to evaluate the checklists based on the user's ")
+    assert prompt.startswith("Your core task is to evaluate the checklists based on the user's ")
+    assert HelloEvalChecklists.system_prompt == SYS_PROMPT  # sent as the system message before it
     assert '\nHere is the instruction:\n{"instruction": Write an essay.\n[Topic]: Dogs}\n' in prompt
     assert '\nHere is the response given by LLM:\n{"response": I do n\'t know .}\n' in prompt
     assert (
@@ -354,4 +355,4 @@ def test_the_suite_runs_end_to_end_and_is_judged(runner, tiny_model_dir, tmp_pat
     assert chat["score"] == pytest.approx(100.0 - weights[-1])  # every checklist 1 but the last ("flawless")
     assert chat["scores"]["hello_eval_rescaled"] == pytest.approx((100.0 - weights[-1] - 75) * 4)
     assert chat["judge"]["parsed"] == [1.0] * 5 + [0.0]
-    assert chat["judge"]["prompts"][0].startswith(SYS_PROMPT)
+    assert chat["judge"]["system"] == SYS_PROMPT and not chat["judge"]["prompts"][0].startswith(SYS_PROMPT)

@@ -308,7 +308,8 @@ def test_auto_falls_back_to_the_fixture_except_under_the_paper_protocol(capsys):
 
 def test_the_judge_prompt_and_win_rate_are_llm_evals():
     prompt = judge_prompt("Q?", "REF", "ANSWER A", "ANSWER B")
-    assert prompt.startswith(JUDGE_SYSTEM + "\n\n[User Question]\nQ?\n\n[The Start of Reference Answer]\nREF\n")
+    assert prompt.startswith("[User Question]\nQ?\n\n[The Start of Reference Answer]\nREF\n")
+    assert LEvalPairwiseJudge.system_prompt == JUDGE_SYSTEM  # sent as the system message before it
     assert prompt.endswith("[The Start of Assistant B's Answer]\nANSWER B\n[The End of Assistant B's Answer]")
     assert "Additional details or information that are not mentioned in reference answer" in JUDGE_SYSTEM
     assert match_scores("[[A]]", "[[B]]")["judge_win_rate"] == 100.0  # won both orders
