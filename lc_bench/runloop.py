@@ -28,7 +28,7 @@ from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams,
 from lc_bench.specs import SampleSpec, spec_key
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
-from lc_bench.tasks.datafiles import fixture_policy
+from lc_bench.tasks.datafiles import fixture_policy, one_warning_per_run
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
 
 PROMPT_EXCERPT = 400
@@ -397,22 +397,28 @@ def run_evaluation(config: RunConfig, progress: Progress | None = None) -> RunSu
     started = time.perf_counter()
     hooks = ProgressHooks(progress or Progress())
     try:
-        prepared, runner_class, options = prepare_run(config, hooks)
-        longest = prepared.max_total_tokens()
-        if longest and runner_class.feeds_token_ids:
-            hooks.preparing(f"loading {prepared.model.name} with the {runner_class.name} runner ...")
-        runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
-        try:
-            if longest:
-                runner.prepare(longest)
-            summary = execute(prepared, runner, hooks, started)
-        finally:
-            runner.close()
+        with one_warning_per_run():
+            summary = _run_prepared(config, hooks, started)
     finally:
         hooks.stop()  # a run refused or interrupted before its first sample ends the display too
     if hooks.stop_error is not None:
         raise hooks.stop_error
     return summary
+
+
+def _run_prepared(config: RunConfig, hooks: ProgressHooks, started: float) -> RunSummary:
+    """Prepare the run (bad input refused here), start the runner and execute."""
+    prepared, runner_class, options = prepare_run(config, hooks)
+    longest = prepared.max_total_tokens()
+    if longest and runner_class.feeds_token_ids:
+        hooks.preparing(f"loading {prepared.model.name} with the {runner_class.name} runner ...")
+    runner = runner_class(RunnerContext(model=prepared.model, tokenizer=prepared.tokenizer), options)
+    try:
+        if longest:
+            runner.prepare(longest)
+        return execute(prepared, runner, hooks, started)
+    finally:
+        runner.close()
 
 
 def stream_samples(prepared: PreparedRun, keyed: dict[str, Sample], done: set[str]) -> Iterator[tuple[str, Sample]]:

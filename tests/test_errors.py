@@ -131,3 +131,15 @@ def test_a_bad_suite_file_names_its_keys(tmp_path):
                                  check_rc=2)
     assert "samples: should be greater than or equal to 1 (got 0)" in result.stderr and one_line(result.stderr)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_fixture_fallback_warning_is_said_once_per_run(capsys):
+    from lc_bench.tasks.datafiles import one_warning_per_run, warn_fixture_fallback
+
+    with one_warning_per_run():  # a run: every task and chunk reading the source hits the fallback
+        for _ in range(3):
+            warn_fixture_fallback("hub/x", ConnectionError("offline"), "fixture")
+        warn_fixture_fallback("hub/y", ConnectionError("offline"), "fixture")
+    warn_fixture_fallback("hub/x", ConnectionError("offline"), "fixture")  # outside a run: always said
+    err = capsys.readouterr().err
+    assert err.count("hub/x unavailable") == 2 and err.count("hub/y unavailable") == 1

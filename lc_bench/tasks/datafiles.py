@@ -156,6 +156,19 @@ def fixture_policy(protocol: str, allowed: bool) -> Iterator[FixturePolicy]:
 
 
 _RECORDING: ContextVar[list[tuple[str, str, str, str]] | None] = ContextVar("fixture_recording", default=None)
+# the fallback warnings a run has printed: each is said once per run, however many tasks or chunks hit it
+_RUN_WARNINGS: ContextVar[set[str] | None] = ContextVar("run_fixture_warnings", default=None)
+
+
+@contextmanager
+def one_warning_per_run() -> Iterator[None]:
+    """Within this block (a whole run) a fixture-fallback warning is printed once, not once per
+    task and chunk that reads the same source (a HelloBench suite printed it six times)."""
+    token = _RUN_WARNINGS.set(set())
+    try:
+        yield
+    finally:
+        _RUN_WARNINGS.reset(token)
 
 
 def warn_fixture_fallback(source: str, exc: BaseException, fixture: str = "fixture", how: str = "") -> None:
@@ -179,11 +192,14 @@ def _apply_fallback(event: tuple[str, str, str, str]) -> None:
             f"not the shipped {fixture}{where} (or run with --allow-fixtures to try it on the fixture)"
         )
     policy.used.append(source)
-    print(
-        f"lc-bench: warning: {source} unavailable ({problem}); using the shipped {fixture}, not the real dataset"
-        + (f" ({how})" if how else ""),
-        file=sys.stderr,
-    )
+    message = (f"lc-bench: warning: {source} unavailable ({problem}); using the shipped {fixture}, not the real "
+               "dataset" + (f" ({how})" if how else ""))
+    said = _RUN_WARNINGS.get()
+    if said is not None:
+        if message in said:
+            return
+        said.add(message)
+    print(message, file=sys.stderr)
 
 
 def data_cache(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
