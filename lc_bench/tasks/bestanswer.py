@@ -132,8 +132,9 @@ class BestAnswer(TaskBase):
             texts, _ = candidates(count, cut_tokens, source)
             return tokenizer.render((ChatMessage(role="user", content=build_prompt(question.question, texts)),))
 
+        window = tokenizer.encode_with_offsets if tokenizer.has_chat_template else None
         whole = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=len(distractors) - 1,
-                              unit_tokens=100.0, memory=memory, key=budget, probe=True)
+                              unit_tokens=100.0, memory=memory, key=budget, probe=True, encode_window=window)
         if whole.units < 1:
             raise UsageError(f"length {format_length(length)} cannot hold the question with two candidates")
         count, cut, source, fitted = whole.units, 0, whole.units, whole
@@ -151,9 +152,10 @@ class BestAnswer(TaskBase):
             if room < 2:
                 continue
             try:
+                # sizes differ only in the cut candidate's text: that stretch is re-encoded alone
                 partial = fit_to_budget(lambda cut_tokens, n=whole_count, j=longest: render(n, cut_tokens, j),
                                         tokenizer.encode_rendered, budget, max_units=room - 1, unit_tokens=1.0,
-                                        fixed_tokens=base)
+                                        fixed_tokens=base, encode_window=window)
             except UsageError:
                 continue
             if partial.units > 0 and len(partial.ids) > len(fitted.ids):

@@ -239,29 +239,75 @@ def splice_encoding(
     text: str,
     encode_window: Callable[[str], tuple[list[int], list[int]]],
 ) -> tuple[list[int], list[int]] | None:
-    """`text`'s ids and offsets from a measured prompt sharing its beginning: the measured tokens up
-    to a word start shortly before the first difference, then the rest of `text` encoded alone.
-    Exact where a space before a letter starts a pre-token (byte-level BPE, tiktoken, SentencePiece
-    all split there), which the cut requires on both sides; None when no such cut is near or the
-    end to encode is long (the caller encodes the whole prompt)."""
+    """`text`'s ids and offsets from a measured prompt that differs from it in one stretch: the
+    measured tokens up to a word start shortly before the stretch, the stretch encoded alone, and
+    the measured tokens from a word start shortly after it (or the rest of `text` when the two end
+    differently). Exact where a space before a letter starts a pre-token (byte-level BPE, tiktoken,
+    SentencePiece all split there), which each cut requires on both sides; None when no such cut is
+    near or the stretch to encode is long (the caller encodes the whole prompt)."""
     previous_text, previous_ids, previous_offsets = previous
     common = common_prefix_length(previous_text, text)
     limit = common - SPLICE_MARGIN
-    if limit <= 0 or (len(text) - limit) * SPLICE_SHARE > len(text):
+    if limit <= 0:
         return None
-    index = bisect_right(previous_offsets, limit) - 1
+    k = _word_start_at_or_before(previous_text, previous_offsets, limit)
+    if k is None:
+        return None
+    start = previous_offsets[k]
+    shift = len(text) - len(previous_text)
+    # the common end, never overlapping the common beginning in either text
+    tail = common_suffix_length(previous_text, text, min(len(previous_text), len(text)) - common)
+    j = _word_start_at_or_after(previous_text, previous_offsets, len(previous_text) - tail + SPLICE_MARGIN)
+    stop = len(text) if j is None else previous_offsets[j] + shift
+    if (stop - start) * SPLICE_SHARE > len(text):
+        return None
+    window_ids, window_offsets = encode_window(text[start:stop])
+    ids = previous_ids[:k] + window_ids
+    offsets = previous_offsets[:k] + [start + o for o in window_offsets]
+    if j is not None:
+        ids += previous_ids[j:]
+        offsets += [o + shift for o in previous_offsets[j:]]
+    return ids, offsets
+
+
+def _is_word_start(text: str, offsets: list[int], k: int) -> bool:
+    """Token k starts at a space before a letter, after a non-space, and is the first at its offset."""
+    start = offsets[k]
+    return (
+        0 < start < len(text) - 1
+        and offsets[k - 1] < start
+        and text[start] == " "
+        and text[start + 1].isalpha()
+        and not text[start - 1].isspace()
+    )
+
+
+def _word_start_at_or_before(text: str, offsets: list[int], limit: int) -> int | None:
+    index = bisect_right(offsets, limit) - 1
     for k in range(index, max(0, index - SPLICE_SEARCH), -1):
-        start = previous_offsets[k]
-        if (
-            0 < start < limit
-            and previous_offsets[k - 1] < start
-            and text[start] == " "
-            and text[start + 1].isalpha()
-            and not text[start - 1].isspace()
-        ):
-            window_ids, window_offsets = encode_window(text[start:])
-            return previous_ids[:k] + window_ids, previous_offsets[:k] + [start + o for o in window_offsets]
+        if _is_word_start(text, offsets, k):
+            return k
     return None
+
+
+def _word_start_at_or_after(text: str, offsets: list[int], position: int) -> int | None:
+    index = bisect_left(offsets, position)
+    for k in range(max(1, index), min(len(offsets), index + SPLICE_SEARCH)):
+        if _is_word_start(text, offsets, k):
+            return k
+    return None
+
+
+def common_suffix_length(a: str, b: str, limit: int) -> int:
+    """How many trailing characters two strings share, at most `limit`."""
+    low, high = 0, max(0, limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def common_prefix_length(a: str, b: str) -> int:

@@ -147,3 +147,17 @@ def test_a_spliced_encoding_equals_the_full_encoding(which, request):
     early = "Other: " + long_text[7:]  # differs at the start: nothing to splice onto
     assert splice_encoding((long_text, *tokenizer.encode_with_offsets(long_text)), early,
                            tokenizer.encode_with_offsets) is None
+
+
+@pytest.mark.parametrize("which", ["tiny_tokenizer", "smollm2_tokenizer"])
+def test_a_stretch_changed_mid_prompt_is_spliced_between_the_measured_tokens(which, request):
+    from lc_bench.tasks.fitting import splice_encoding
+
+    tokenizer = request.getfixturevalue(which)
+    head, tail = word_text(300, seed=1), word_text(300, seed=2)
+    long_text = head + " The middle part grows here and there, quietly. " + tail
+    for middle in (" The middle part grows here.", " The middle part grows here and there, quietly and slowly.", ""):
+        text = head + middle + " " + tail
+        previous = (long_text, *tokenizer.encode_with_offsets(long_text))
+        spliced = splice_encoding(previous, text, tokenizer.encode_with_offsets)
+        assert spliced is not None and spliced == tokenizer.encode_with_offsets(text)
