@@ -39,7 +39,7 @@ from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import data_cache, decode_utf8, read_bytes, read_jsonl, warn_fixture_fallback
-from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.fitting import FitMemory, PrefixCounts, fit_to_budget
 from lc_bench.tasks.haystack import SEAM_TOKENS, default_essays
 
 QA_TEMPLATE = (
@@ -432,6 +432,17 @@ class QATask(TaskBase):
         tokenizer = context.tokenizer
         samples = []
         memory: FitMemory = self.fit_memory(context)  # each first guess learns from the last sample's fit
+        # counting at the seams (fitting.py): each "Document i:" header and each document's tokens,
+        # counted once per tokenizer and reused by every sample drawing them
+        headers: PrefixCounts = memory.setdefault("document headers", PrefixCounts(lambda start, stop: [
+            len(tokenizer.encode(f"\n\nDocument {i}:\nx")) - 1 for i in range(start + 1, stop + 1)]))
+        known: dict[str, int] = memory.setdefault("document tokens", {})
+
+        def document_tokens(document: str) -> int:
+            if document not in known:
+                known[document] = len(tokenizer.encode(document))
+            return known[document]
+
         for length in context.lengths:
             budget = input_budget(length, max_new)
             for index in context.cell_indices():
@@ -449,10 +460,17 @@ class QATask(TaskBase):
                 def render(n: int, make: Any = make) -> str:
                     return tokenizer.render((ChatMessage(role="user", content=make(n)),), answer_prefix=QA_PREFIX)
 
+                drawn = PrefixCounts(lambda start, stop, pool=pool: [
+                    document_tokens(pool[i % len(pool)]) for i in range(start, stop)] if pool else [0] * (stop - start))
+                gold = sum(document_tokens(document) for document in item.gold)
+
+                def pieces(n: int, item: QAItem = item, drawn: PrefixCounts = drawn, gold: int = gold) -> int:
+                    return headers.total(len(item.gold) + n) + gold + drawn.total(n)
+
                 fixed = len(tokenizer.encode_rendered(render(0))[0])
                 fitted = fit_to_budget(
                     render, tokenizer.encode_rendered, budget, max_units=budget // 8, unit_tokens=120,
-                    fixed_tokens=fixed, memory=memory, key=budget, probe=True,
+                    fixed_tokens=fixed, memory=memory, key=budget, probe=True, pieces=pieces,
                     # n -> n + 1 adds document pool[n], its number and a blank line
                     min_unit_tokens=lambda n, pool=pool: (
                         max(0, len(tokenizer.encode(pool[n % len(pool)])) - SEAM_TOKENS) if pool else 0),
