@@ -192,14 +192,21 @@ def _request_groups(
             owner[request_key] = (key, index)
             group = (params, sampling["max_new_tokens"], sampling["use_chat_template"])
             groups.setdefault(group, []).append(Request(
-                key=request_key, messages=(
-                    *((ChatMessage(role="system", content=systems[key]),) if systems.get(key) else ()),
-                    ChatMessage(role="user", content=prompt),
-                ),
+                key=request_key, messages=_judge_messages(systems.get(key), prompt, sampling["use_chat_template"]),
                 use_chat_template=sampling["use_chat_template"], max_new_tokens=sampling["max_new_tokens"],
                 params=params,
             ))
     return list(groups.values())
+
+
+def _judge_messages(system: str | None, prompt: str, templated: bool) -> tuple[ChatMessage, ...]:
+    """The system prompt as a system message before the prompt; a raw (untemplated) prompt has no
+    roles, so there it is the prompt's first paragraph."""
+    if not system:
+        return (ChatMessage(role="user", content=prompt),)
+    if not templated:
+        return (ChatMessage(role="user", content=f"{system}\n\n{prompt}"),)
+    return (ChatMessage(role="system", content=system), ChatMessage(role="user", content=prompt))
 
 
 def _already_judged(record: dict[str, Any], identity: dict[str, str], setting: str) -> bool:

@@ -467,7 +467,8 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
     manifest.invocations[-1]["settings"] = {"id": settings, **settings_detail}
     def skipped_samples() -> list[dict[str, Any]]:
         skipped = dict(prepared.skipped)  # tasks built before the run, then grid cells built in it
-        for cell, count in (prepared.context.skipped if prepared.context else {}).items():
+        # a copy: an API runner's builder thread may still be counting while the run ends
+        for cell, count in list((prepared.context.skipped if prepared.context else {}).items()):
             skipped[cell] = skipped.get(cell, 0) + count
         return [
             {"task": task, "target_length": length, "count": count}

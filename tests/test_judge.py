@@ -149,3 +149,11 @@ def test_a_plans_system_prompt_goes_first_as_a_system_message():
     assert [(m.role, m.content) for m in first.messages] == [("system", "You are a judge."), ("user", "judge a")]
     assert [(m.role, m.content) for m in second.messages] == [("user", "judge b")]
     assert set(owner.values()) == {("a", 0), ("b", 0)}
+
+
+def test_a_raw_judge_prompt_takes_the_system_prompt_as_its_first_paragraph():
+    from lc_bench.judge import _judge_messages
+
+    (only,) = _judge_messages("You are a judge.", "judge this", templated=False)
+    assert (only.role, only.content) == ("user", "You are a judge.\n\njudge this")
+    assert [m.role for m in _judge_messages(None, "judge this", templated=True)] == ["user"]

@@ -181,3 +181,36 @@ def test_an_api_run_sends_its_first_request_before_the_last_sample_is_built(
         first_request = min(attempt.at for attempt in server.state.attempts)
     assert result.summary.generated == 12 and set(result.records["score"]) == {100.0}
     assert len(built_at) >= 6 and first_request < max(built_at)  # cells were still being built
+
+
+def test_a_request_that_cannot_be_sent_becomes_an_error_record(tiny_model_dir, tmp_path, monkeypatch):
+    """An exception before the HTTP call (e.g. a template refusing a message) is recorded for its
+    sample, never lost in an event-loop callback."""
+    import lc_bench
+    from lc_bench.runners.openai import OpenAIRunner
+    from tests.helpers.fake_openai import FakeOpenAIServer
+
+    original = OpenAIRunner._complete
+    failed: list[str] = []
+
+    async def complete(self, session, request, gate, limits):
+        if not failed:
+            failed.append(request.key)
+            raise RuntimeError("cannot render this request")
+        return await original(self, session, request, gate, limits)
+
+    monkeypatch.setattr(OpenAIRunner, "_complete", complete)
+    monkeypatch.setenv("FAKE_API_KEY", "sk-stream-test")
+    with FakeOpenAIServer() as server:
+        result = lc_bench.evaluate(
+            model=str(tiny_model_dir), tasks="niah_single_1", lengths=[1024], depths="0,100", runner="openai",
+            runner_options={"base_url": server.url, "api_key_env": "FAKE_API_KEY"},
+            out=tmp_path, name="api", write_outputs=False, samples=2,
+        )
+    assert result.summary.generated == 4 and result.summary.errors == 1
+    import json
+
+    rows = [json.loads(line) for line in (result.run_dir / "records.jsonl").read_text().splitlines()]
+    errors = [row["completion"]["error"] for row in rows if row["completion"]["error"]]
+    assert [(row["key"]) for row in rows if row["completion"]["error"]] == failed
+    assert len(errors) == 1 and "cannot render this request" in errors[0]["message"]

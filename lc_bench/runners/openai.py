@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import os
 import queue
@@ -34,7 +35,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlparse
@@ -43,7 +43,14 @@ from pydantic import Field, field_validator
 
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS
-from lc_bench.runners.base import RunnerContext, RunnerDefaults, RunnerOptions, cut_at_stop, cut_at_stop_token_text
+from lc_bench.runners.base import (
+    RunnerContext,
+    RunnerDefaults,
+    RunnerOptions,
+    cut_at_stop,
+    cut_at_stop_token_text,
+    error_completion,
+)
 from lc_bench.runners.endpoints import EndpointPool
 from lc_bench.runners.ratelimit import RateLimits
 from lc_bench.runners.retry import ApiError, Backoff, classify_status
@@ -230,6 +237,51 @@ class _Background:
 
 
 STREAM_AHEAD = 4  # requests built ahead per concurrent slot: the endpoint never waits, memory stays bounded
+
+
+class _Feeder:
+    """Takes requests from a stream on a daemon thread of its own, so building the next samples
+    never blocks the event loop (requests in flight keep being answered and timed), at most `window`
+    requests ahead of their answers (`slots`). The stream runs in a copy of the caller's context
+    (the run's fixture-warning bookkeeping), and an interrupted run does not wait for it."""
+
+    def __init__(self, source: Iterator[Request], loop: asyncio.AbstractEventLoop, window: int) -> None:
+        self.source = source
+        self.loop = loop
+        self.slots = threading.Semaphore(window)
+        self.queue: asyncio.Queue[Request | BaseException | None] = asyncio.Queue()
+        self.context = contextvars.copy_context()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lc-bench-build", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    async def next(self) -> Request | None:
+        item = await self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def _put(self, item: Request | BaseException | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: the run is over
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                while not self.slots.acquire(timeout=0.2):
+                    if self.stopped.is_set():
+                        return
+                request = self.context.run(next, self.source, None)
+                self._put(request)
+                if request is None:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - bad input found while building: raised in the run
+            self._put(exc)
 
 
 @RUNNERS.register("openai")
@@ -436,29 +488,36 @@ class OpenAIRunner(RunnerDefaults):
         if isinstance(requests, Sequence):
             # Longest prompts first, as the local runners do: a context-length problem shows at once.
             requests = sorted(requests, key=lambda r: -(r.input_tokens or 0))
-        source = iter(requests)
-        # A streamed source builds each sample when asked: ask on a thread of its own, so requests in
-        # flight keep being answered (and timed) while the next prompts are built.
-        feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lc-bench-build")
         loop = asyncio.get_running_loop()
         window = max(2, STREAM_AHEAD * self.options.concurrency)  # requests held at once, in flight or waiting
+        feeder = _Feeder(iter(requests), loop, window)
         tasks: set[asyncio.Future[Completion]] = set()
+
+        async def answered(request: Request) -> Completion:
+            try:
+                return await self._complete(session, request, gate, limits)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a request that cannot even be sent is its own error record
+                return error_completion(request.key, exc)
+            finally:
+                feeder.slots.release()
+
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-                while (request := await loop.run_in_executor(feeder, next, source, None)) is not None:
-                    task = asyncio.ensure_future(self._complete(session, request, gate, limits))
+                feeder.start()
+                while (request := await feeder.next()) is not None:
+                    task = asyncio.ensure_future(answered(request))
                     task.add_done_callback(lambda done: done.cancelled() or out.put(done.result()))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                    while len(tasks) >= window:
-                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 while tasks:
                     await asyncio.wait(tasks)
         finally:
+            feeder.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            feeder.shutdown(wait=False)
 
     def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:
         if isinstance(requests, Sequence) and not requests:

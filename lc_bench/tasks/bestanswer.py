@@ -31,7 +31,7 @@ from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import bestanswer_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import read_adaleval_file
-from lc_bench.tasks.fitting import FitMemory, fit_to_budget
+from lc_bench.tasks.fitting import FitMemory, fit_to_budget, window_encoder
 from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool
 from lc_bench.tasks.tsort import AdaLEvalParams
 
@@ -132,7 +132,7 @@ class BestAnswer(TaskBase):
             texts, _ = candidates(count, cut_tokens, source)
             return tokenizer.render((ChatMessage(role="user", content=build_prompt(question.question, texts)),))
 
-        window = tokenizer.encode_with_offsets if tokenizer.has_chat_template else None
+        window = window_encoder(tokenizer)
         whole = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=len(distractors) - 1,
                               unit_tokens=100.0, memory=memory, key=budget, probe=True, encode_window=window)
         if whole.units < 1:

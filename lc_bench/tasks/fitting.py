@@ -36,6 +36,7 @@ PROBE_MIN_UNITS = 4  # no probe below this many units: the caller's estimate is 
 SLOPE_UNITS = 8  # sizes this far apart give the local tokens per unit
 
 PIECE_ROUNDS = 3  # seam corrections tried with the pieces' counts before the usual search takes over
+PIECE_SLACK = 2  # tokens by which a predicted overflow may be wrong (a seam merging or splitting)
 
 # what a fit leaves for the next sample of its cell: (units, tokens, fixed tokens) under its key,
 # and the seams' tokens of a pieces fit (beyond the fixed part and the pieces) under ("pieces", key)
@@ -129,8 +130,11 @@ def fit_to_budget(
             tokens = counts[n] if n in counts else measure(n)
             predicted = constant + pieces(n)
             if tokens == predicted:
-                if tokens <= budget and (n == max_units or constant + pieces(n + 1) > budget):
-                    assert best is not None
+                # final when the next size is predicted to overflow by more than a seam could be off
+                # (counts that are not quite additive, e.g. ".\n\n" as one token, never end it early)
+                if tokens <= budget and best is not None and best.units == n and (
+                    n == max_units or constant + pieces(n + 1) > budget + PIECE_SLACK
+                ):
                     if memory is not None:
                         memory[seams_key] = constant - base
                         memory[key] = (best.units, len(best.ids), fixed_tokens)
@@ -268,6 +272,39 @@ def splice_encoding(
         ids += previous_ids[j:]
         offsets += [o + shift for o in previous_offsets[j:]]
     return ids, offsets
+
+
+SPLICE_PROBES = (
+    "Alpha beta gamma. Delta epsilon zeta, eta theta.\n\nIota kappa lambda mu nu xi omicron pi rho.",
+    "The river ran 12 miles north. It was 3.5 km wide; nobody knew why. Then it stopped.",
+)
+
+
+def splice_safe(encode_with_offsets: Callable[[str], tuple[list[int], list[int]]]) -> bool:
+    """Whether encoding from a word start alone gives the tokens a whole encode gives there (false
+    for tokenizers that prepend a "▁" to every text they encode, e.g. legacy Llama 2 files: a splice
+    would then add a token). Checked on probe sentences at every word start."""
+    for probe in SPLICE_PROBES:
+        ids, offsets = encode_with_offsets(probe)
+        for k in range(1, len(offsets)):
+            if _is_word_start(probe, offsets, k):
+                tail_ids, tail_offsets = encode_with_offsets(probe[offsets[k]:])
+                if tail_ids != ids[k:] or [offsets[k] + o for o in tail_offsets] != offsets[k:]:
+                    return False
+    return True
+
+
+def window_encoder(tokenizer: Any) -> Callable[[str], tuple[list[int], list[int]]] | None:
+    """The plain encode a fit may splice with (`fit_to_budget(encode_window=...)`), or None: a raw
+    prompt may get special tokens around it, and some tokenizers cannot be spliced (`splice_safe`).
+    The check runs once per tokenizer object."""
+    if not getattr(tokenizer, "has_chat_template", False):
+        return None
+    safe = getattr(tokenizer, "_lc_bench_splice_safe", None)
+    if safe is None:
+        safe = splice_safe(tokenizer.encode_with_offsets)
+        tokenizer._lc_bench_splice_safe = safe
+    return tokenizer.encode_with_offsets if safe else None
 
 
 def _is_word_start(text: str, offsets: list[int], k: int) -> bool:

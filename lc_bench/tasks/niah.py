@@ -24,7 +24,14 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import FitMemory, PrefixCounts, counts_in_spans, fit_to_budget, piece_token_counts
+from lc_bench.tasks.fitting import (
+    FitMemory,
+    PrefixCounts,
+    counts_in_spans,
+    fit_to_budget,
+    piece_token_counts,
+    window_encoder,
+)
 from lc_bench.tasks.haystack import (
     NOISE_SENTENCES,
     TokenHaystack,
@@ -242,7 +249,7 @@ class Niah(TaskBase):
             pieces=pieces,
             pieces_learnt=learns,
             # a templated prompt gets no special tokens beyond its text: its end may be re-encoded alone
-            encode_window=tokenizer.encode_with_offsets if tokenizer.has_chat_template else None,
+            encode_window=window_encoder(tokenizer),
         )
         hay = context_text(fitted.units)
         hay_start = fitted.text.index(hay)

@@ -324,12 +324,21 @@ class FrequentWordsParams(TaskParams):
 def _word_token_counts(
     memory: MutableMapping[Hashable, Any], tokenizer: ModelTokenizer, words: Sequence[str]
 ) -> list[int]:
-    """Tokens of each " word" (a space, then the word) for this tokenizer, remembered across samples."""
+    """Tokens of each " word" (a space, then the word) for this tokenizer. Words of RULER's vocabulary
+    are remembered across samples; invented words (fwe's codes, cwe past the vocabulary) are counted
+    for this sample only, so the memory stays bounded however many samples a run builds."""
     known: dict[str, int] = memory.setdefault("word tokens", {})
-    missing = [word for word in dict.fromkeys(words) if word not in known]
-    counts = piece_token_counts(tokenizer.encode_with_offsets, [f" {word}" for word in missing])
-    known.update(zip(missing, counts, strict=True))
-    return [known[word] for word in words]
+    missing = list(dict.fromkeys(word for word in words if word not in known))
+    counted = dict(zip(missing, piece_token_counts(tokenizer.encode_with_offsets, [f" {w}" for w in missing]),
+                       strict=True))
+    vocabulary = _vocabulary_set()
+    known.update((word, count) for word, count in counted.items() if word in vocabulary)
+    return [known[word] if word in known else counted[word] for word in words]
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_set() -> frozenset[str]:
+    return frozenset(common_vocabulary())
 
 
 def _zeta(alpha: float, terms: int = 100000) -> float:
@@ -365,10 +374,10 @@ class FrequentWords(UnitTask):
             random.Random(f"{seed}|shuffle").shuffle(words)  # one shuffle seed for every size tried
             return FWE_TEMPLATE.format(context=" ".join(words)), FWE_PREFIX, vocab[1:4]
 
-        shares = [rank**-params.alpha / norm for rank in range(1, len(vocab) + 1)]
+        powers = [rank**-params.alpha for rank in range(1, len(vocab) + 1)]
         word_tokens = _word_token_counts(self.fit_memory_for(tokenizer), tokenizer, vocab)
 
-        def pieces(n: int) -> int:  # each " word" counted alone: the joined text's tokens, seams aside
-            return sum(int(n * share) * tokens for share, tokens in zip(shares, word_tokens, strict=True))
+        def pieces(n: int) -> int:  # each " word" counted alone (repeats as `make` computes them), seams aside
+            return sum(int(n * power / norm) * tokens for power, tokens in zip(powers, word_tokens, strict=True))
 
         return make, budget * 2, None, pieces
