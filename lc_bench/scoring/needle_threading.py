@@ -51,14 +51,15 @@ def listed_values(output: str) -> list[str]:
 
 
 def threading_scores(output: str, references: Sequence[str]) -> dict[str, float]:
-    """`accuracy` (primary) and `all_correct` for a reply and its gold values."""
+    """`accuracy` (primary) and `all_correct` for a reply and its gold values, x100 as every lc_bench
+    score (the leaderboard's scale)."""
     if len(references) == 1:
-        correct = float(single_value_correct(output, references[0]))
+        correct = 100.0 * single_value_correct(output, references[0])
         return {"accuracy": correct, "all_correct": correct}
     listed = Counter(listed_values(output))
     gold = Counter(references)
     found = sum(min(count, listed[value]) for value, count in gold.items())
     return {
-        "accuracy": found / sum(gold.values()),
-        "all_correct": float(listed == gold),
+        "accuracy": 100.0 * found / sum(gold.values()),
+        "all_correct": 100.0 * (listed == gold),
     }

@@ -71,10 +71,11 @@ class PasskeyParams(TaskParams):
 
 
 def passkey_scores(output: str, passkey: str) -> dict[str, float]:
-    """Landmark Attention's rule (`exact`): the reply's first integer equals the key; and `contains`."""
+    """Landmark Attention's rule (`exact`): the reply's first integer equals the key; and `contains`
+    (x100, the leaderboard's scale)."""
     match = re.search(r"\d+", output)
     exact = match is not None and int(match.group()) == int(passkey)
-    return {"exact": float(exact), "contains": float(passkey in output)}
+    return {"exact": 100.0 * exact, "contains": 100.0 * (passkey in output)}
 
 
 @TASKS.register("passkey")

@@ -113,21 +113,21 @@ OTHER = "f728b4fa-4248-5e3a-0a5d-2f346baa9455"
 )
 def test_single_value_follows_the_readme_rule(output, correct):
     assert single_value_correct(output, GOLD) is correct
-    assert threading_scores(output, [GOLD]) == {"accuracy": float(correct), "all_correct": float(correct)}
+    assert threading_scores(output, [GOLD]) == {"accuracy": 100.0 * correct, "all_correct": 100.0 * correct}
 
 
 def test_several_values_score_the_share_found_and_all_correct():
     third = "e3e70682-c209-4cac-629f-6fbed82c07cd"
-    assert threading_scores(f'["{GOLD}", "{OTHER}"]', [GOLD, OTHER]) == {"accuracy": 1.0, "all_correct": 1.0}
-    assert threading_scores(f'["{OTHER}", "{GOLD}"]', [GOLD, OTHER])["accuracy"] == 1.0  # order free
-    assert threading_scores(f'["{GOLD}", "{third}"]', [GOLD, OTHER]) == {"accuracy": 0.5, "all_correct": 0.0}
+    assert threading_scores(f'["{GOLD}", "{OTHER}"]', [GOLD, OTHER]) == {"accuracy": 100.0, "all_correct": 100.0}
+    assert threading_scores(f'["{OTHER}", "{GOLD}"]', [GOLD, OTHER])["accuracy"] == 100.0  # order free
+    assert threading_scores(f'["{GOLD}", "{third}"]', [GOLD, OTHER]) == {"accuracy": 50.0, "all_correct": 0.0}
     assert threading_scores(f'["{GOLD}", "{OTHER}", "{third}"]', [GOLD, OTHER]) == {
-        "accuracy": 1.0,
+        "accuracy": 100.0,
         "all_correct": 0.0,
     }
     # not a list literal: the UUIDs in it, in order
     assert listed_values(f"First {GOLD}, then {third}.") == [GOLD, third]
-    assert threading_scores(f"First {GOLD}, then {third}.", [GOLD, OTHER, third])["accuracy"] == pytest.approx(2 / 3)
+    assert threading_scores(f"First {GOLD}, then {third}.", [GOLD, OTHER, third])["accuracy"] == pytest.approx(200 / 3)
     assert threading_scores("no idea", [GOLD, OTHER]) == {"accuracy": 0.0, "all_correct": 0.0}
 
 
@@ -273,6 +273,8 @@ def test_the_suite_runs_end_to_end_with_the_echo_runner(tiny_model_dir, tmp_path
     for row in rows:
         assert set(row["scores"]) == {"accuracy", "all_correct"}
         assert row["input_tokens"] + row["max_new_tokens"] <= row["target_length"]
+    # the echoed prompt lists every uuid, so multi-answer tasks find all values: scores are x100
+    assert {row["score"] for row in rows if row["task"] == "nt_multiple_needles"} == {100.0}
     threads = [row for row in rows if row["task"] == "nt_single_thread"]
     assert threads and all(row["metadata"]["thread_direction"] == "forward" for row in threads)
     manifest = json.loads((out / "nt" / "manifest.json").read_text())

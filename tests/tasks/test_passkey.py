@@ -45,7 +45,7 @@ def exact(tokenizer, sample) -> int:
     ],
 )
 def test_scoring_is_the_first_integer_as_in_run_test(output, scores):
-    assert passkey_scores(output, "12345") == {"exact": float(scores[0]), "contains": float(scores[1])}
+    assert passkey_scores(output, "12345") == {"exact": 100.0 * scores[0], "contains": 100.0 * scores[1]}
 
 
 # ---- the prompt ----------------------------------------------------------------------------------------
@@ -178,5 +178,6 @@ def test_the_suite_runs_end_to_end_with_the_echo_runner(tiny_model_dir, tmp_path
     assert len(rows) == 2 * 11 and {row["task"] for row in rows} == {"passkey"}
     for row in rows:
         assert set(row["scores"]) == {"exact", "contains"}
+        assert row["scores"]["contains"] == 100.0  # the echoed prompt holds the key: scores are x100
         assert row["input_tokens"] + row["max_new_tokens"] <= row["target_length"]
     assert sorted({row["depth"] for row in rows}) == [float(d) for d in range(0, 101, 10)]
