@@ -232,7 +232,7 @@ def test_a_million_tokens_exactly_with_the_tiny_tokenizer(tiny_tokenizer, name):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("length", [4096, 32768])
+@pytest.mark.parametrize("length", [4096, 32768, 131072])
 def test_exact_lengths_with_smollm2(smollm2_tokenizer, length):
     for name in ("nt_single_needle", "nt_multi_thread"):
         _, (sample,) = build(smollm2_tokenizer, name, length=length)

@@ -140,7 +140,7 @@ def test_a_million_tokens_exactly_with_the_tiny_tokenizer(tiny_tokenizer):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("length", [4096, 32768])
+@pytest.mark.parametrize("length", [4096, 32768, 131072])
 def test_exact_lengths_with_smollm2(smollm2_tokenizer, length):
     for sample in build(smollm2_tokenizer, length=length, depths=(0.0, 50.0, 100.0)):
         budget = length - sample.max_new_tokens
