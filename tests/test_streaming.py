@@ -163,9 +163,17 @@ def test_an_api_run_sends_its_first_request_before_the_last_sample_is_built(
     from tests.helpers.fake_openai import FakeOpenAIServer
 
     built_at: list[float] = []
+    waited: list[bool] = []
     original = Niah.build
 
     def build(self, context):
+        # the last cell (a streamed chunk, not the one-sample check before the run) waits for the
+        # endpoint's first request: it arrives only if requests go out while cells are being built
+        if context.lengths == (3072,) and len(context.cell_indices()) == 2 and context.depths == (100.0,):
+            deadline = time.monotonic() + 120  # a hang guard: without streaming no request comes
+            while not server.state.attempts and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited.append(bool(server.state.attempts))
         samples = original(self, context)
         built_at.append(time.monotonic())
         return samples
@@ -180,7 +188,8 @@ def test_an_api_run_sends_its_first_request_before_the_last_sample_is_built(
         )
         first_request = min(attempt.at for attempt in server.state.attempts)
     assert result.summary.generated == 12 and set(result.records["score"]) == {100.0}
-    assert len(built_at) >= 6 and first_request < max(built_at)  # cells were still being built
+    assert waited == [True]  # the endpoint had a request while the last cell was still to be built
+    assert len(built_at) >= 6 and first_request < max(built_at)
 
 
 def test_a_request_that_cannot_be_sent_becomes_an_error_record(tiny_model_dir, tmp_path, monkeypatch):
