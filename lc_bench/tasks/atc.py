@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
@@ -59,6 +58,7 @@ from lc_bench.errors import UsageError
 from lc_bench.lengths import format_length
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
+from lc_bench.scoring.needlebench import boxed_answer, reasoning_answer
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.datafiles import decode_utf8, read_bytes
 
@@ -128,52 +128,9 @@ def _read_names(path: str, language: str, stamp: tuple[int, int], shipped: bool)
 # scoring: OpenCompass' needlebench_atc_postprocess_v2 + NeedleBenchATCEvaluator
 
 
-def last_boxed_only_string(text: str) -> str | None:
-    """The last `\\boxed{...}` (else `\\fbox{...}`) with balanced braces, as opencompass.datasets.math has it."""
-    start = text.rfind("\\boxed")
-    if start < 0:
-        start = text.rfind("\\fbox")
-        if start < 0:
-            return None
-    depth = 0
-    for position in range(start, len(text)):
-        if text[position] == "{":
-            depth += 1
-        if text[position] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start : position + 1]
-    return None
-
-
-def extract_boxed_answer(text: str, strip_double_curly_brace: bool = False) -> str | None:
-    boxed = last_boxed_only_string(text)
-    if boxed is None or not boxed.startswith("\\boxed{") or not boxed.endswith("}"):
-        return None  # remove_boxed refuses a \fbox or a box without a brace right after it
-    answer = boxed[len("\\boxed{") : -1]
-    if strip_double_curly_brace:
-        match = re.match(r"^\{(.*)\}$", answer)
-        if match:
-            answer = match.group(1)
-    return answer
-
-
-def clean_atc_answer(text: str) -> str:
-    """The original's clean-up of a boxed answer (LaTeX wrappers, backslashes, spaces, quotes, tildes)."""
-    if not text or text == "None":
-        return "None"
-    text = re.sub(r"\\text\{([^}]+)\}", r"\1", text)
-    text = re.sub(r"\\boxed\{([^}]+)\}", r"\1", text)
-    text = re.sub(r"\\[\[\]]", "", text)
-    text = text.replace("\\\\", "").replace("\\", "")
-    text = re.sub(r"\s+", " ", text).strip()
-    text = text.replace('"', "").replace("'", "")
-    return text.replace("~", " ")
-
-
 def atc_postprocess(output: str) -> str:
-    answer = extract_boxed_answer(output, strip_double_curly_brace=True)
-    return clean_atc_answer(answer) if answer else "None"
+    """needlebench_atc_postprocess_v2: shared with NeedleBench's reasoning task (scoring/needlebench.py)."""
+    return reasoning_answer(output)
 
 
 def atc_scores(output: str, reference: str) -> dict[str, float]:
@@ -181,7 +138,7 @@ def atc_scores(output: str, reference: str) -> dict[str, float]:
     prediction = atc_postprocess(output)
     return {
         "accuracy": 100.0 * (prediction.strip() == reference.strip()),
-        "boxed": 100.0 * bool(extract_boxed_answer(output, strip_double_curly_brace=True)),
+        "boxed": 100.0 * bool(boxed_answer(output)),
     }
 
 
