@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, MutableMapping, Sequence
+import random
+from collections.abc import Hashable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from lc_bench.axes import ReportAxes
+from lc_bench.lengths import format_length, input_budget
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.specs import SampleSpec, params_json, tokenizer_fingerprint
 from lc_bench.tokenizers import ModelTokenizer
@@ -56,6 +58,18 @@ class FollowUp:
     max_new_tokens: int
     use_chat_template: bool = True
     stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DepthCell:
+    """One sample to build in a depth grid (`TaskBase.depth_cells`)."""
+
+    length: int
+    budget: int  # input tokens: the length less the output budget
+    depth: float | None
+    index: int
+    rng: random.Random
+    sample_id: str
 
 
 class JudgePlan(Protocol):
@@ -142,6 +156,19 @@ class TaskBase:
 
     def follow_up(self, sample: Sample, first_output: str) -> FollowUp | None:
         return None
+
+    def depth_cells(self, context: BuildContext, max_new: int) -> Iterator[DepthCell]:
+        """Every (length, depth, index) a depth-grid task builds (the asked indices only), with the
+        sample's own generator (seeded by run seed, task, params, length, depth and index alone)
+        and its id `task/LEN/dDEPTH/INDEX` ("drand" without a grid depth)."""
+        for length in context.lengths:
+            budget = input_budget(length, max_new)
+            for depth in context.depths or (None,):
+                for index in context.cell_indices():
+                    seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{depth}|{index}"  # type: ignore[attr-defined]
+                    cell = "rand" if depth is None else f"{depth:g}"
+                    sample_id = f"{self.name}/{format_length(length)}/d{cell}/{index}"  # type: ignore[attr-defined]
+                    yield DepthCell(length, budget, depth, index, random.Random(seed), sample_id)
 
     def fit_memory(self, context: BuildContext) -> MutableMapping[Hashable, Any]:
         """What this task's fits learnt with this tokenizer, kept for the task's lifetime: a cell

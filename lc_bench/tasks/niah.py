@@ -19,7 +19,6 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, create_model, model_validator
 
-from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
@@ -120,22 +119,12 @@ class Niah(TaskBase):
     def build(self, context: BuildContext) -> list[Sample]:
         max_new = context.max_new_tokens or self.default_max_new_tokens
         haystack = self._token_haystack(context)
-        depths: Sequence[float | None] = context.depths or (None,)
-        samples = []
         memory: FitMemory = self.fit_memory(context)  # each first guess learns from the last sample's fit
-        for length in context.lengths:
-            budget = input_budget(length, max_new)
-            for depth in depths:
-                for index in context.cell_indices():
-                    seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{depth}|{index}"
-                    cell = "rand" if depth is None else f"{depth:g}"
-                    sample_id = f"{self.name}/{format_length(length)}/d{cell}/{index}"
-                    samples.append(
-                        self._sample(
-                            context, haystack, random.Random(seed), length, budget, depth, sample_id, max_new, memory
-                        )
-                    )
-        return samples
+        return [
+            self._sample(context, haystack, cell.rng, cell.length, cell.budget, cell.depth, cell.sample_id, max_new,
+                         memory)
+            for cell in self.depth_cells(context, max_new)
+        ]
 
     def _token_haystack(self, context: BuildContext) -> TokenHaystack | None:
         """The token-space haystack; None for the line-based ones (noise, needles)."""

@@ -39,7 +39,6 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from lc_bench.lengths import format_length, input_budget
 from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
@@ -97,21 +96,12 @@ class Passkey(TaskBase):
 
     def build(self, context: BuildContext) -> list[Sample]:
         max_new = context.max_new_tokens or self.default_max_new_tokens
-        depths: Sequence[float | None] = context.depths or (None,)
-        samples = []
-        for length in context.lengths:
-            budget = input_budget(length, max_new)
-            for depth in depths:
-                for index in context.cell_indices():
-                    seed = f"{context.seed}|{self.name}|{self.params!r}|{length}|{depth}|{index}"
-                    cell = "rand" if depth is None else f"{depth:g}"
-                    sample_id = f"{self.name}/{format_length(length)}/d{cell}/{index}"
-                    samples.append(
-                        self.build_sample(
-                            context.tokenizer, random.Random(seed), length, budget, depth, sample_id, max_new
-                        )
-                    )
-        return samples
+        return [
+            self.build_sample(
+                context.tokenizer, cell.rng, cell.length, cell.budget, cell.depth, cell.sample_id, max_new
+            )
+            for cell in self.depth_cells(context, max_new)
+        ]
 
     def _messages(self, key: int, before: int, after: int) -> tuple[tuple[ChatMessage, ...], str]:
         """(messages, answer prefix) with `before` and `after` filler repeats around the key."""
