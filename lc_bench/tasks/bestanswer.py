@@ -155,7 +155,7 @@ class BestAnswer(TaskBase):
                 # sizes differ only in the cut candidate's text: that stretch is re-encoded alone
                 partial = fit_to_budget(lambda cut_tokens, n=whole_count, j=longest: render(n, cut_tokens, j),
                                         tokenizer.encode_rendered, budget, max_units=room - 1, unit_tokens=1.0,
-                                        fixed_tokens=base, encode_window=window)
+                                        fixed_tokens=base, encode_window=window, measured=whole)
             except UsageError:
                 continue
             if partial.units > 0 and len(partial.ids) > len(fitted.ids):

@@ -36,6 +36,7 @@ PROBE_MIN_UNITS = 4  # no probe below this many units: the caller's estimate is 
 SLOPE_UNITS = 8  # sizes this far apart give the local tokens per unit
 
 PIECE_ROUNDS = 3  # seam corrections tried with the pieces' counts before the usual search takes over
+PIECE_BLOCK = 16  # pieces counted past the one a fit asks for (each count is an encode call)
 PIECE_SLACK = 2  # tokens by which a predicted overflow may be wrong (a seam merging or splitting)
 
 # what a fit leaves for the next sample of its cell: (units, tokens, fixed tokens) under its key,
@@ -65,6 +66,7 @@ def fit_to_budget(
     pieces: Callable[[int], int] | None = None,
     pieces_learnt: bool = False,
     encode_window: Callable[[str], tuple[list[int], list[int]]] | None = None,
+    measured: Fitted | None = None,
 ) -> Fitted:
     """The largest `n <= max_units` whose rendered prompt has at most `budget` tokens.
 
@@ -81,8 +83,9 @@ def fit_to_budget(
     equals the predicted one, with the next size predicted to overflow, is final. `pieces_learnt`:
     `pieces` reads its counts off the prompts `encode` measured (costly to count before), so the
     first size tried is the usual guess from `memory`. `encode_window` (plain text, no special tokens
-    added): a size whose prompt differs from the last one measured only near its end is counted by
-    encoding that end alone and splicing it on (`splice_encoding`).
+    added): a size whose prompt differs from the last one measured in a few stretches is counted by
+    encoding those stretches alone and splicing them in (`splice_encoding`); `measured` is a prompt
+    measured before this fit (a previous fit of the same sample) that the first size may splice onto.
     """
     if fixed_tokens is None:
         fixed_tokens = len(encode(render(0))[0])
@@ -97,7 +100,9 @@ def fit_to_budget(
     best: Fitted | None = None
     floor = min_unit_tokens if callable(min_unit_tokens) else (lambda n: min_unit_tokens)
 
-    latest: list[tuple[str, list[int], list[int]]] = []  # the last prompt measured, to splice the next onto
+    # the last prompt measured, to splice the next onto
+    latest: list[tuple[str, list[int], list[int]]] = [] if measured is None else [
+        (measured.text, measured.ids, measured.offsets)]
 
     def measure(n: int) -> int:
         nonlocal best
@@ -118,7 +123,13 @@ def fit_to_budget(
         base = fixed_tokens - pieces(0)
         constant = base + (memory.get(seams_key, 0) if memory is not None else 0)
         known = memory.get(key) if memory is not None else None
-        guess = known[0] if known is not None else max(1, int(room / unit_tokens) // 2)
+        if known is None:
+            # the first sample of its cell: tokens per unit from the first pieces (a few lines cost
+            # what they cost: a uuid line 4x a number line), so the search counts few pieces past the answer
+            probe_units = _clamp(max(PROBE_MIN_UNITS, int(room / unit_tokens / PROBE_SHARE)), max_units)
+            if probe_units and pieces(probe_units) > 0:
+                unit_tokens = pieces(probe_units) / probe_units
+        guess = known[0] if known is not None else max(1, int(room / unit_tokens))
         if pieces_learnt and known is not None and known[0] > 0 and known[1] > known[2]:
             # pieces counted off measured prompts: measure the previous sample's size first
             first = _clamp(known[0] + math.floor((room - (known[1] - known[2])) / ((known[1] - known[2]) / known[0])),
@@ -192,9 +203,12 @@ def _largest_within(fits: Callable[[int], bool], max_units: int, start: int = 1)
     """The largest n in [0, max_units] with fits(n), for a predicate true up to some n (0 if none).
     Galloping from `start` first, so pieces far beyond the answer are never counted."""
     low, high = 0, max_units
-    probe = max(1, min(start, max_units))
-    while probe < max_units and fits(probe):  # steps of an eighth: a good start counts few pieces past the answer
-        low, probe = probe, min(max_units, probe + max(1, probe // 8))
+    probe, step = max(1, min(start, max_units)), 1
+    # steps doubling from one, never more than an eighth: a start at the answer (learnt from the
+    # previous sample) counts a few pieces past it, a poor start still gets there in a few dozen steps
+    while probe < max_units and fits(probe):
+        low, probe = probe, min(max_units, probe + min(step, max(1, probe // 8)))
+        step *= 2
     if probe <= max_units and not fits(probe):
         high = probe - 1
     while low < high:
@@ -238,7 +252,59 @@ SPLICE_SEARCH = 64  # tokens searched back for a word start to cut at
 SPLICE_SHARE = 4  # splice only when the re-encoded end is at most a quarter of the prompt
 
 
+SPLICE_STRETCHES = 8  # separate differing stretches spliced before the whole prompt is encoded instead
+RESYNC_STEP = 256  # characters between the anchors tried after the first difference
+RESYNC_ANCHOR = 64  # characters of an anchor: text after the first stretch, found again in the old prompt
+RESYNC_RANGE = 4096  # how far an anchor may have moved (the first stretch grew or shrank by this at most)
+
+
 def splice_encoding(
+    previous: tuple[str, list[int], list[int]],
+    text: str,
+    encode_window: Callable[[str], tuple[list[int], list[int]]],
+) -> tuple[list[int], list[int]] | None:
+    """`text`'s ids and offsets from a measured prompt that differs from it in one stretch or in
+    a few far apart (a needle moved to the next sentence start and the haystack's end; segment cuts
+    moved to other sentence starts, and the context after the window): then the stretches are
+    spliced one at a time, each through the text that has the stretches before it changed only.
+    Each splice is exact on its own terms (`_splice_one`), so a wrongly guessed meeting point only
+    costs a longer window, never a wrong count."""
+    for _ in range(SPLICE_STRETCHES):
+        whole = _splice_one(previous, text, encode_window)
+        if whole is not None:
+            return whole
+        meeting = _resync(previous[0], text)
+        if meeting is None:
+            return None
+        old_at, new_at = meeting
+        halfway = text[:new_at] + previous[0][old_at:]
+        first = _splice_one(previous, halfway, encode_window)
+        if first is None:
+            return None
+        previous = (halfway, *first)
+    return None
+
+
+def _resync(old: str, new: str) -> tuple[int, int] | None:
+    """Where two texts agree again after their first difference: (position in old, position in
+    new) from which they share at least an anchor's worth of text, or None if no anchor within a
+    quarter of the text meets again within RESYNC_RANGE characters of where it was."""
+    common = common_prefix_length(old, new)
+    limit = min(len(new), common + len(new) // SPLICE_SHARE)
+    for anchor_at in range(common + RESYNC_STEP, limit - RESYNC_ANCHOR, RESYNC_STEP):
+        anchor = new[anchor_at : anchor_at + RESYNC_ANCHOR]
+        found = old.find(anchor, max(common, anchor_at - RESYNC_RANGE), anchor_at + RESYNC_RANGE + RESYNC_ANCHOR)
+        if found < 0:
+            continue
+        shift = anchor_at - found
+        at = anchor_at
+        while at > common and at - shift > common and new[at - 1] == old[at - 1 - shift]:
+            at -= 1
+        return at - shift, at
+    return None
+
+
+def _splice_one(
     previous: tuple[str, list[int], list[int]],
     text: str,
     encode_window: Callable[[str], tuple[list[int], list[int]]],
@@ -379,7 +445,10 @@ class PrefixCounts:
         """Tokens of the first `count` pieces."""
         while len(self.totals) <= count:
             start = len(self.totals) - 1
-            stop = max(count, start + max(64, start // 4))  # blocks grow: a few encodes, little counted past the need
+            # a small block past the need: a fit asks one size beyond what its encodes taught (n + 1),
+            # and a gallop asks far ahead in a few calls, so a block proportional to what is known
+            # would count a quarter of the prompt again for the one line it needs
+            stop = max(count, start + PIECE_BLOCK)
             for tokens in self.fill(start, stop):
                 self.totals.append(self.totals[-1] + tokens)
         return self.totals[count]

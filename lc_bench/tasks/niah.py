@@ -327,16 +327,41 @@ def _repeats(haystack: TokenHaystack | None, source: str, units: int) -> int:
     return max(0, units - 1) if source == "noise" else 0
 
 
-def _distractor_lines(rng: random.Random, params: NiahParams, keys: list[str], budget: int) -> list[str]:
-    """RULER's `needle` haystack: needle-shaped lines with other keys and values."""
-    taken = set(keys)
-    lines = []
-    for _ in range(budget // 12 + 16):  # a distractor line is never shorter than ~12 tokens
-        key = GENERATORS[params.key_type](rng)
-        while key in taken:
-            key = GENERATORS[params.key_type](rng)
-        lines.append(NEEDLE.format(kind=params.value_type, key=key, value=GENERATORS[params.value_type](rng)))
-    return lines
+class DistractorLines(Sequence[str]):
+    """RULER's `needle` haystack: needle-shaped lines with other keys and values, drawn in order
+    from the sample's generator only as far as a fit reads them (a 128k budget allows ~11k lines,
+    a uuid haystack fits ~1.6k): the same lines as drawing them all, since nothing draws after."""
+
+    def __init__(self, rng: random.Random, params: NiahParams, keys: list[str], budget: int) -> None:
+        self.rng, self.params, self.taken = rng, params, set(keys)
+        self.size = budget // 12 + 16  # a distractor line is never shorter than ~12 tokens
+        self.drawn: list[str] = []
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _draw_through(self, stop: int) -> None:
+        key_of, value_of = GENERATORS[self.params.key_type], GENERATORS[self.params.value_type]
+        while len(self.drawn) < min(stop, self.size):
+            key = key_of(self.rng)
+            while key in self.taken:
+                key = key_of(self.rng)
+            self.drawn.append(NEEDLE.format(kind=self.params.value_type, key=key, value=value_of(self.rng)))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.size)
+            self._draw_through(max(start, stop))
+            return self.drawn[index]
+        position = index + self.size if index < 0 else index
+        if not 0 <= position < self.size:
+            raise IndexError(index)
+        self._draw_through(position + 1)
+        return self.drawn[position]
+
+
+def _distractor_lines(rng: random.Random, params: NiahParams, keys: list[str], budget: int) -> DistractorLines:
+    return DistractorLines(rng, params, keys, budget)
 
 
 def _line_context(lines: list[str], needles: list[str], depths: list[float]) -> Callable[[int], str]:
@@ -394,7 +419,10 @@ def _line_starts(text: str, lines: list[str], needles: list[str], depths: list[f
 
 def _candidate_counts(text: str, lines: list[str], begin: int) -> list[int]:
     """The line count n whose last line ends the haystack: the largest n with lines[n - 1] in the text."""
-    low, high = 0, len(lines)
+    low, high, probe = 0, len(lines), 1
+    while probe <= high and text.find(lines[probe - 1], begin) >= 0:  # gallop: lines are drawn as read
+        low, probe = probe, probe * 2
+    high = min(high, probe - 1)
     while low < high:  # lines are distinct and placed in order, so "line k is in the text" holds for k < n
         middle = (low + high + 1) // 2
         if text.find(lines[middle - 1], begin) >= 0:

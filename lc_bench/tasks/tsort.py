@@ -39,7 +39,7 @@ from lc_bench.scoring.adaleval import tsort_random_baseline, tsort_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.chronicle import chronicle
 from lc_bench.tasks.datafiles import read_adaleval_file
-from lc_bench.tasks.fitting import fit_to_budget
+from lc_bench.tasks.fitting import fit_to_budget, window_encoder
 from lc_bench.tasks.haystack import TokenHaystack, load_corpus, tokenize_haystack
 
 CHRONICLE_TOKENS_PER_PARAGRAPH = 90  # a low estimate, so the generated corpus is long enough
@@ -219,7 +219,9 @@ class TSort(TaskBase):
             content = head + "\n\n" + render_question(shown, before, after)
             return tokenizer.render((ChatMessage(role="user", content=content),))
 
-        fitted = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=budget, unit_tokens=1.0)
+        # sizes differ at the last segment's end and in the context after the window: spliced, not re-encoded
+        fitted = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=budget, unit_tokens=1.0,
+                               encode_window=window_encoder(tokenizer))
         if fitted.units < n:
             raise UsageError(f"length {format_length(length)} leaves no room for {n} segments")
         shown, before, after = parts_of(fitted.units)

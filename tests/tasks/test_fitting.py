@@ -184,3 +184,35 @@ def test_tokenizers_that_prepend_a_marker_to_every_text_are_never_spliced(tiny_t
         return [0, *ids], [0, *offsets]
 
     assert splice_safe(tiny_tokenizer.encode_with_offsets) and not splice_safe(prepending)
+
+
+@pytest.mark.parametrize("which", ["tiny_tokenizer", "smollm2_tokenizer"])
+def test_stretches_changed_far_apart_are_spliced_one_by_one(which, request):
+    from lc_bench.tasks.fitting import splice_encoding
+
+    tokenizer = request.getfixturevalue(which)
+    parts = [word_text(200, seed=seed)[7:-10] for seed in range(4)]  # four long runs of words
+    old = " Alpha said so. ".join(parts) + " The end came late.\nQuestion?"
+    # the first stretch shrinks, the second grows, the third moves a word, the end loses words
+    new = (parts[0] + " Beta. " + parts[1] + " Alpha said so, and more. " + parts[2][:40] + " again"
+           + parts[2][40:] + " Alpha said so. " + parts[3][:-30] + " The end.\nQuestion?")
+    spliced = splice_encoding((old, *tokenizer.encode_with_offsets(old)), new, tokenizer.encode_with_offsets)
+    assert spliced is not None
+    assert spliced == tokenizer.encode_with_offsets(new)
+
+
+def test_a_fit_may_splice_its_first_size_onto_a_prompt_measured_before_it(tiny_tokenizer):
+    encodes: list[int] = []
+
+    def encode(text: str):
+        encodes.append(len(text))
+        return tiny_tokenizer.encode_with_offsets(text)
+
+    base = word_text(300, seed=5)
+    before = fit_to_budget(lambda n: base + " " + " ".join(["tail"] * n), encode, budget=10_000, max_units=0)
+    encodes.clear()
+    fitted = fit_to_budget(lambda n: base + " " + " ".join(["end"] * n) + " stop", encode, budget=len(before.ids) + 20,
+                           max_units=30, fixed_tokens=len(before.ids), encode_window=tiny_tokenizer.encode_with_offsets,
+                           measured=before)
+    assert encodes == []  # every size spliced onto `before`: no whole-prompt encode
+    assert (fitted.ids, fitted.offsets) == tiny_tokenizer.encode_with_offsets(fitted.text)

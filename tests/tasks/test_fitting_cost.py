@@ -22,6 +22,8 @@ CASES = [
     ("cwe", {}, 40, 2),
     ("fwe", {}, 16, 4),
     ("qa_1", {"data": "fixture"}, 400, 2),
+    ("niah_multivalue", {}, 0, 2),
+    ("tsort", {}, 8, 2),
 ]
 
 
@@ -77,7 +79,7 @@ def test_what_a_build_learns_never_changes_a_sample(tiny_tokenizer, monkeypatch,
         kwargs["memory"] = None
         return original(*args, **kwargs)
 
-    for module in ("niah", "synthetic", "qa"):
+    for module in ("niah", "synthetic", "qa", "tsort"):
         monkeypatch.setattr(f"lc_bench.tasks.{module}.fit_to_budget", forgetful)
     alone = build(tiny_tokenizer, name, params, 4)
     assert [s.messages for s in learnt] == [s.messages for s in alone]

@@ -160,3 +160,23 @@ def test_random_depths_mode_uses_rulers_grid(tiny_tokenizer):
 def test_more_queries_than_keys_raise_the_key_count(tiny_tokenizer):
     _, samples = build(tiny_tokenizer, lengths=(2048,), depths=(50.0,), num_keys=1, num_queries=3)
     assert len(samples[0].references) == 3
+
+
+def test_distractor_lines_drawn_as_read_are_the_lines_drawn_all_at_once():
+    import random
+
+    from lc_bench.tasks.niah import NEEDLE, DistractorLines, NiahParams
+    from lc_bench.tasks.words import GENERATORS
+
+    params = NiahParams(key_type="uuids", value_type="uuids")
+    eager_rng, lazy_rng = random.Random(7), random.Random(7)
+    eager = []
+    for _ in range(4000 // 12 + 16):  # RULER's rule: draw a key (again while taken), then a value
+        key = GENERATORS["uuids"](eager_rng)
+        while key in {"k1"}:
+            key = GENERATORS["uuids"](eager_rng)
+        eager.append(NEEDLE.format(kind="uuids", key=key, value=GENERATORS["uuids"](eager_rng)))
+    lazy = DistractorLines(lazy_rng, params, ["k1"], 4000)
+    assert len(lazy) == len(eager)
+    assert lazy[5] == eager[5] and len(lazy.drawn) == 6  # only as far as read
+    assert lazy[:40] == eager[:40] and lazy[-1] == eager[-1] and list(lazy) == eager
