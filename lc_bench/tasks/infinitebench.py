@@ -25,7 +25,7 @@ Scores are compute_scores.py's (scoring/infinitebench.py), x100 per sample.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -38,6 +38,7 @@ from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
 from lc_bench.tasks.infinitebench_data import load_records, references
 from lc_bench.tasks.infinitebench_prompts import DATASETS, MAX_NEW_TOKENS, TASK_LABELS, fill_prompt, wrap_messages
 from lc_bench.tasks.longbench import original_decode, raw_prompt_ids
+from lc_bench.tasks.truncation import middle_cut  # noqa: F401 - also imported from here by callers
 from lc_bench.tokenizers import ModelTokenizer
 
 BUCKETS = ((32768, "<32k"), (65536, "32-64k"), (131072, "64-128k"), (262144, "128-256k"))
@@ -71,40 +72,6 @@ class InfiniteBenchParams(TaskParams):
         None, ge=2, description="truncation=paper: tokens kept (default 131072 for open, 127000 for gpt4)"
     )
     metric_mode: Literal["compat", "strict"] = "compat"
-
-
-def middle_cut(
-    tokenizer: ModelTokenizer,
-    prompt: str,
-    wrap: Callable[[str], Sequence[ChatMessage]],
-    chat: bool,
-    budget: int,
-    ids: list[int] | None = None,
-) -> tuple[str, int, bool] | None:
-    """(prompt, rendered tokens, cut?) with the rendered prompt at most `budget` tokens: the prompt
-    as is when it fits, else its first keep//2 and last keep - keep//2 tokens (truncate_input's
-    `input[:n // 2] + input[-n // 2:]`), decoded together, `keep` adjusted until the rendered count
-    is the budget (or the closest below it that was tried). None: nothing fits."""
-    count = tokenizer.count(wrap(prompt), chat)
-    if count <= budget:
-        return prompt, count, False
-    ids = tokenizer.encode(prompt) if ids is None else ids
-    keep = budget - (count - len(ids))  # the wrapper's and template's tokens come off the budget
-    best: tuple[str, int, bool] | None = None
-    tried: set[int] = set()
-    for _ in range(8):  # re-tokenising at the seam can move the count a token or two
-        if keep <= 0 or keep >= len(ids) or keep in tried:
-            break
-        tried.add(keep)
-        head, tail = keep // 2, keep - keep // 2
-        cut = tokenizer.decode(ids[:head] + ids[len(ids) - tail :])
-        measured = tokenizer.count(wrap(cut), chat)
-        if measured <= budget and (best is None or measured > best[1]):
-            best = (cut, measured, True)
-        if measured == budget:
-            break
-        keep += budget - measured
-    return best
 
 
 def paper_cut(tokenizer: ModelTokenizer, prompt: str, prompt_set: str, max_length: int) -> tuple[str, bool]:

@@ -179,7 +179,7 @@ def test_exact_fit_with_smollm2(smollm2_tokenizer, name):
 
 def test_suite_runs_end_to_end_with_echo(tiny_model_dir, tmp_path):
     result = lc_bench.evaluate(
-        suite="m4le",
+        suite="m4le-filled",
         runner="echo",
         model=str(tiny_model_dir),
         samples=1,
