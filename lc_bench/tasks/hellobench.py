@@ -52,6 +52,7 @@ from lc_bench.tasks.datafiles import (
     TEXTS,
     FieldKind,
     data_cache,
+    hub_load,
     layout_problem,
     numbered_jsonl,
     warn_fixture_fallback,
@@ -122,9 +123,8 @@ def _from_hub(hub_id: str, category: str) -> list[Prompt]:
     """The main data of a task type from the hub copy (one test split of every type, told apart by id)."""
     from datasets import load_dataset
 
-    rows = [
-        (f"{hub_id}: record {number}", dict(row)) for number, row in enumerate(load_dataset(hub_id, split="test"), 1)
-    ]
+    loaded = hub_load(lambda: load_dataset(hub_id, split="test"))
+    rows = [(f"{hub_id}: record {number}", dict(row)) for number, row in enumerate(loaded, 1)]
     chosen = [(where, row) for where, row in rows if type_of(row) == category]
     if not chosen:
         raise UsageError(f"{hub_id} holds no {category} records (ids {category}_NNN); {GET_DATA_HINT}")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lc_bench.errors import UsageError
-from lc_bench.tasks.datafiles import TEXT, data_cache, layout_problem, numbered_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import TEXT, data_cache, hub_load, layout_problem, numbered_jsonl, warn_fixture_fallback
 
 HUB_ID = "xinrongzhang2022/InfiniteBench"
 GET_DATA_HINT = (
@@ -120,7 +120,7 @@ def load_records(data: str, dataset: str) -> tuple[tuple[dict[str, Any], ...], s
     try:
         from huggingface_hub import hf_hub_download
 
-        file = Path(hf_hub_download(hub_id, f"{dataset}.jsonl", repo_type="dataset"))
+        file = Path(hub_load(lambda: hf_hub_download(hub_id, f"{dataset}.jsonl", repo_type="dataset")))
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto":
             warn_fixture_fallback(f"{hub_id}/{dataset}.jsonl", exc, how=GET_DATA_HINT)

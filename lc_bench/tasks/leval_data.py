@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from lc_bench.errors import UsageError
-from lc_bench.tasks.datafiles import TEXT, TEXTS, data_cache, layout_problem, numbered_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import (
+    TEXT,
+    TEXTS,
+    data_cache,
+    hub_load,
+    layout_problem,
+    numbered_jsonl,
+    warn_fixture_fallback,
+)
 from lc_bench.tasks.leval_config import CLOSED_ENDED, GET_DATA_HINT, HUB_ID
 
 LAYOUT = {"input": TEXT, "instructions": TEXTS, "outputs": TEXTS, "evaluation": TEXT}
@@ -85,7 +93,7 @@ def load_documents(data: str, subtask: str) -> tuple[tuple[dict[str, Any], ...],
 
         located = [
             (f"{hub_id}/{subtask}: record {number}", dict(row))
-            for number, row in enumerate(load_dataset(hub_id, subtask, split="test"), 1)
+            for number, row in enumerate(hub_load(lambda: load_dataset(hub_id, subtask, split="test")), 1)
         ]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto":

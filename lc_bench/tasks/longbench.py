@@ -55,6 +55,7 @@ from lc_bench.tasks.datafiles import (
     TEXTS_OR_NULL,
     WHOLE_NUMBER,
     data_cache,
+    hub_load,
     layout_problem,
     numbered_jsonl,
     warn_fixture_fallback,
@@ -188,7 +189,7 @@ def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[di
 
         config = f"{dataset}_e" if variant == "e" else dataset
         rows = [(f"{hub_id}/{config}: record {number}", _plain(dict(row)))
-                for number, row in enumerate(load_dataset(hub_id, config, split="test"), 1)]
+                for number, row in enumerate(hub_load(lambda: load_dataset(hub_id, config, split="test")), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto" and fixture_path(dataset).exists():
             warn_fixture_fallback(f"{hub_id}/{dataset}", exc, how=GET_DATA_HINT)

@@ -55,6 +55,7 @@ from lc_bench.tasks.base import BuildContext, FollowUp, TaskParams
 from lc_bench.tasks.datafiles import (
     TEXT,
     data_cache,
+    hub_load,
     layout_problem,
     numbered_jsonl,
     read_json_list,
@@ -179,7 +180,7 @@ def load_questions(data: str) -> tuple[tuple[dict[str, Any], ...], str]:
         from datasets import load_dataset
 
         rows = [(f"{hub_id}: record {number}", dict(row))
-                for number, row in enumerate(load_dataset(hub_id, split="train"), 1)]
+                for number, row in enumerate(hub_load(lambda: load_dataset(hub_id, split="train")), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto":
             warn_fixture_fallback(hub_id, exc, how=(

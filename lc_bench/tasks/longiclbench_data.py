@@ -32,6 +32,7 @@ from lc_bench.tasks.datafiles import (
     TEXT,
     FieldKind,
     data_cache,
+    hub_load,
     layout_problem,
     numbered_jsonl,
     read_json_list,
@@ -189,7 +190,7 @@ def _from_hub(dataset: Dataset, labels: list[str]) -> tuple[list[dict[str, Any]]
 
     assert dataset.hub is not None
     hub, config = dataset.hub
-    splits = load_dataset(hub, config) if config else load_dataset(hub)
+    splits = hub_load(lambda: load_dataset(hub, config) if config else load_dataset(hub))
     hint = get_data_hint(dataset)
     return tuple(  # type: ignore[return-value]
         [

@@ -33,7 +33,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.m4le_published import EVALUATIONS, score
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.datafiles import data_cache, numbered_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import data_cache, hub_load, numbered_jsonl, warn_fixture_fallback
 from lc_bench.tasks.m4le import ABILITIES
 from lc_bench.tasks.truncation import middle_cut
 
@@ -137,7 +137,7 @@ def load_instances(data: str, config: str) -> tuple[tuple[dict[str, Any], ...], 
     try:
         import datasets
 
-        rows = datasets.load_dataset(HUB_ID, config, split="test")
+        rows = hub_load(lambda: datasets.load_dataset(HUB_ID, config, split="test"))
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line, then the fixture
         warn_fixture_fallback(f"{HUB_ID}/{config}", exc, how=GET_DATA_HINT)
         return _read_file(fixture_path(config)), "fixture"

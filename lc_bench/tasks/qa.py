@@ -38,7 +38,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.datafiles import data_cache, decode_utf8, read_bytes, read_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import data_cache, decode_utf8, hub_load, read_bytes, read_jsonl, warn_fixture_fallback
 from lc_bench.tasks.fitting import FitMemory, PrefixCounts, fit_to_budget
 from lc_bench.tasks.haystack import SEAM_TOKENS, default_essays
 
@@ -280,7 +280,7 @@ def load_qa(data: str, dataset: str, fixture_name: str) -> QAData:
     try:
         from datasets import load_dataset
 
-        rows = load_dataset(hub_id, config, split=split)
+        rows = hub_load(lambda: load_dataset(hub_id, config, split=split))
     except Exception as exc:  # noqa: BLE001 - offline or missing: say so in one line
         if data == "auto":
             warn_fixture_fallback(hub_id, exc, f"{fixture_name} fixture")
@@ -384,7 +384,7 @@ def load_ruler_qa(data: str, dataset: str) -> RulerData:
         try:
             from datasets import load_dataset
 
-            rows = load_dataset(hub_id, config, split=split)
+            rows = hub_load(lambda: load_dataset(hub_id, config, split=split))
         except Exception as exc:  # noqa: BLE001 - offline or missing: say so in one line
             where = f"RULER's file: {official.url}; pass it as --task-opt {official.task}.data=PATH"
             warn_fixture_fallback(hub_id, exc, f"{official.fixture} fixture", how=where)
