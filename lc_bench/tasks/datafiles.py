@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -58,6 +58,40 @@ def numbered_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
             raise UsageError(f"{path}:{number} is {_kind(row)}, not a JSON object (one record per line)")
         rows.append((number, row))
     return rows
+
+
+def read_parquet(path: Path) -> list[dict[str, Any]]:
+    """A parquet file's rows as plain records (numpy arrays become lists); a corrupt or foreign
+    file is one line. The hub's own format: a downloaded dataset is often a folder of these."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError derive from these
+        raise UsageError(f"{path} is not a readable parquet file: {str(exc).splitlines()[0]}") from None
+    return [plain_record(row) for row in frame.to_dict("records")]
+
+
+def plain_record(row: dict[str, Any]) -> dict[str, Any]:
+    """Parquet gives numpy arrays for list fields; records want plain lists."""
+    return {key: (value.tolist() if hasattr(value, "tolist") and not isinstance(value, str) else value)
+            for key, value in row.items()}
+
+
+def located_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(where, record) for each record of a .jsonl or .parquet file ("FILE:LINE" / "FILE: record N")."""
+    if path.suffix == ".parquet":
+        return [(f"{path}: record {number}", row) for number, row in enumerate(read_parquet(path), 1)]
+    return [(f"{path}:{number}", row) for number, row in numbered_jsonl(path)]
+
+
+def find_record_file(folders: Sequence[Path], stem: str) -> Path | None:
+    """`stem`.jsonl, else `stem`.parquet, in the first folder holding either."""
+    for folder in folders:
+        for suffix in (".jsonl", ".parquet"):
+            if (folder / f"{stem}{suffix}").is_file():
+                return folder / f"{stem}{suffix}"
+    return None
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

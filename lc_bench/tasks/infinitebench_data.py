@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from lc_bench.errors import UsageError
-from lc_bench.tasks.datafiles import TEXT, data_cache, hub_load, layout_problem, numbered_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import (
+    TEXT,
+    data_cache,
+    find_record_file,
+    hub_load,
+    layout_problem,
+    located_records,
+    warn_fixture_fallback,
+)
 
 HUB_ID = "xinrongzhang2022/InfiniteBench"
 GET_DATA_HINT = (
@@ -101,7 +109,7 @@ def _check(rows: list[tuple[str, dict[str, Any]]], where: str, dataset: str) -> 
 def _read_file(path: Path, dataset: str) -> tuple[dict[str, Any], ...]:
     if not path.exists():
         raise UsageError(f"InfiniteBench data {path} not found; {GET_DATA_HINT}")
-    return _check([(f"{path}:{number}", row) for number, row in numbered_jsonl(path)], str(path), dataset)
+    return _check(located_records(path), str(path), dataset)
 
 
 @data_cache(maxsize=32)
@@ -111,8 +119,8 @@ def load_records(data: str, dataset: str) -> tuple[tuple[dict[str, Any], ...], s
     if data == "fixture":
         return _read_file(fixture_path(dataset), dataset), "fixture"
     path = Path(data).expanduser()
-    if data.endswith(".jsonl") or path.is_dir() or data.startswith(("/", ".", "~")):
-        file = path / f"{dataset}.jsonl" if path.is_dir() else path
+    if data.endswith((".jsonl", ".parquet")) or path.is_dir() or data.startswith(("/", ".", "~")):
+        file = (find_record_file((path,), dataset) or path / f"{dataset}.jsonl") if path.is_dir() else path
         if not path.exists():
             raise UsageError(f"InfiniteBench data {path} not found; {GET_DATA_HINT}")
         return _read_file(file, dataset), str(file)

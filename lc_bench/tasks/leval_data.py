@@ -20,8 +20,10 @@ from lc_bench.tasks.datafiles import (
     TEXT,
     TEXTS,
     data_cache,
+    find_record_file,
     hub_load,
     layout_problem,
+    located_records,
     numbered_jsonl,
     warn_fixture_fallback,
 )
@@ -63,17 +65,18 @@ def check_rows(located: list[tuple[str, dict[str, Any]]], subtask: str, where: s
 def read_file(path: Path, subtask: str) -> list[dict[str, Any]]:
     if not path.is_file():
         raise UsageError(f"L-Eval data {path} not found; {GET_DATA_HINT}")
-    return check_rows([(f"{path}:{number}", row) for number, row in numbered_jsonl(path)], subtask, str(path))
+    return check_rows(located_records(path), subtask, str(path))
 
 
 def find_in_folder(folder: Path, subtask: str) -> Path:
     """<task>.jsonl in a folder, its group folder, or LEval-data/<group>/ below it."""
     group = group_of(subtask)
-    for place in (folder, folder / group, folder / "LEval-data" / group):
-        if (place / f"{subtask}.jsonl").is_file():
-            return place / f"{subtask}.jsonl"
+    found = find_record_file((folder, folder / group, folder / "LEval-data" / group), subtask)
+    if found is not None:
+        return found
     raise UsageError(
-        f"{folder} holds no {subtask}.jsonl (looked in it, {group}/ and LEval-data/{group}/); {GET_DATA_HINT}"
+        f"{folder} holds no {subtask}.jsonl or .parquet (looked in it, {group}/ and LEval-data/{group}/); "
+        f"{GET_DATA_HINT}"
     )
 
 
@@ -85,7 +88,7 @@ def load_documents(data: str, subtask: str) -> tuple[tuple[dict[str, Any], ...],
     path = Path(data).expanduser()
     if path.is_dir():
         return tuple(read_file(find_in_folder(path, subtask), subtask)), str(path)
-    if path.exists() or data.endswith(".jsonl"):
+    if path.exists() or data.endswith((".jsonl", ".parquet")):
         return tuple(read_file(path, subtask)), str(path)
     hub_id = HUB_ID if data == "auto" else data
     try:

@@ -57,7 +57,8 @@ from lc_bench.tasks.datafiles import (
     data_cache,
     hub_load,
     layout_problem,
-    numbered_jsonl,
+    located_records,
+    plain_record,
     warn_fixture_fallback,
 )
 from lc_bench.tasks.longbench_config import (
@@ -144,33 +145,13 @@ def _check(rows: list[tuple[str, dict[str, Any]]], where: str) -> list[dict[str,
 def _read_file(path: Path, dataset: str) -> list[dict[str, Any]]:
     if not path.exists():
         raise UsageError(f"LongBench data {path} not found; {GET_DATA_HINT}")
-    if path.suffix == ".parquet":
-        located = [(f"{path}: record {number}", row) for number, row in enumerate(_read_parquet(path), 1)]
-    else:
-        located = [(f"{path}:{number}", row) for number, row in numbered_jsonl(path)]
+    located = located_records(path)
     return _check([(where, row) for where, row in located if _of_dataset(row, dataset)], str(path))
 
 
 def _of_dataset(row: dict[str, Any], dataset: str) -> bool:
     """A combined file holds every dataset: keep this one's records (and LongBench-E's)."""
     return row.get("dataset", dataset) in (dataset, f"{dataset}_e")
-
-
-def _read_parquet(path: Path) -> list[dict[str, Any]]:
-    """A parquet file's rows as plain records; a corrupt or foreign file is one line."""
-    import pandas as pd
-
-    try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError derive from these
-        raise UsageError(f"{path} is not a readable parquet file: {str(exc).splitlines()[0]}") from None
-    return [_plain(row) for row in frame.to_dict("records")]
-
-
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    """Parquet gives numpy arrays for list fields; records want plain lists."""
-    return {key: (list(value) if hasattr(value, "tolist") and not isinstance(value, str) else value)
-            for key, value in row.items()}
 
 
 @data_cache(maxsize=64)
@@ -188,7 +169,7 @@ def load_records(data: str, dataset: str, variant: str = "v1") -> tuple[tuple[di
         from datasets import load_dataset
 
         config = f"{dataset}_e" if variant == "e" else dataset
-        rows = [(f"{hub_id}/{config}: record {number}", _plain(dict(row)))
+        rows = [(f"{hub_id}/{config}: record {number}", plain_record(dict(row)))
                 for number, row in enumerate(hub_load(lambda: load_dataset(hub_id, config, split="test")), 1)]
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line
         if data == "auto" and fixture_path(dataset).exists():

@@ -34,7 +34,7 @@ from lc_bench.tasks.datafiles import (
     data_cache,
     hub_load,
     layout_problem,
-    numbered_jsonl,
+    located_records,
     read_json_list,
     warn_fixture_fallback,
 )
@@ -160,8 +160,8 @@ def _read(path: Path, dataset: Dataset, layout: dict[str, FieldKind], labels: li
     hint = get_data_hint(dataset)
     try:
         rows = (
-            [(f"{path}:{n}", row) for n, row in numbered_jsonl(path)]
-            if path.suffix == ".jsonl"
+            located_records(path)
+            if path.suffix in (".jsonl", ".parquet")
             else [(f"{path}: record {n}", row) for n, row in enumerate(read_json_list(path), 1)]
         )
     except UsageError as exc:
@@ -229,7 +229,9 @@ def load_split(key: str, data: str) -> tuple[tuple[dict[str, Any], ...], tuple[d
     if not folder.is_dir():
         raise UsageError(f"LongICLBench data folder {folder} not found; {get_data_hint(dataset)}")
     for place in (folder, folder / "processed_data"):
-        paths = [place / name for name in dataset.files]
+        # each split as published, or as a .parquet of the same name (what the hub's copies are)
+        paths = [place / name if (place / name).is_file() else (place / name).with_suffix(".parquet")
+                 for name in dataset.files]
         if all(path.is_file() for path in paths):
             train = _read(paths[0], dataset, dataset.layout, labels)
             test = _read(paths[1], dataset, dataset.test_layout, labels)

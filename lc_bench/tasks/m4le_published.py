@@ -13,8 +13,8 @@ number of k tokens: run 2k with bucket=1000 to keep them whole. Output budget: 1
 original's API budget; its local runs allow `length_bucket` new tokens, `--max-new-tokens` for that).
 
 Data: `data=auto` reads the hub config through `datasets`, else the shipped fixture with a warning (two
-records per bucket 1000, 2000 and 4000, written by lc_bench in the published layout); a .jsonl file, or
-a folder holding <task>.jsonl anywhere below it (the hub's classification/, nli/, qa/ ... layout).
+records per bucket 1000, 2000 and 4000, written by lc_bench in the published layout); a .jsonl or .parquet
+file, or a folder holding <task>.jsonl / .parquet anywhere below it (the hub's classification/, nli/, qa/ ... layout).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.m4le_published import EVALUATIONS, score
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.datafiles import data_cache, hub_load, numbered_jsonl, warn_fixture_fallback
+from lc_bench.tasks.datafiles import data_cache, hub_load, located_records, warn_fixture_fallback
 from lc_bench.tasks.m4le import ABILITIES
 from lc_bench.tasks.truncation import middle_cut
 
@@ -118,7 +118,7 @@ def _checked(rows: list[tuple[str, Any]], where: str) -> tuple[dict[str, Any], .
 def _read_file(path: Path) -> tuple[dict[str, Any], ...]:
     if not path.is_file():
         raise UsageError(f"M4LE data {path} not found; {GET_DATA_HINT}")
-    return _checked([(f"{path}:{number}", row) for number, row in numbered_jsonl(path)], str(path))
+    return _checked(located_records(path), str(path))
 
 
 @data_cache(maxsize=64)
@@ -129,9 +129,9 @@ def load_instances(data: str, config: str) -> tuple[tuple[dict[str, Any], ...], 
     if data != "auto":
         path = Path(data).expanduser()
         if path.is_dir():
-            found = sorted(path.rglob(f"{config}.jsonl"))
+            found = sorted(path.rglob(f"{config}.jsonl")) + sorted(path.rglob(f"{config}.parquet"))
             if not found:
-                raise UsageError(f"no {config}.jsonl under {path}; {GET_DATA_HINT}")
+                raise UsageError(f"no {config}.jsonl or .parquet under {path}; {GET_DATA_HINT}")
             path = found[0]
         return _read_file(path), str(path)
     try:

@@ -290,3 +290,13 @@ def test_paper_truncation_is_the_original_fixed_cut(tiny_tokenizer, capsys):
     assert sample.messages[1].content == tiny_tokenizer.decode(ids[:250] + ids[-251:])
     assert sample.input_tokens + sample.max_new_tokens > 512  # not subtracted: kept, and said
     assert "kept as the original keeps them" in capsys.readouterr().err
+
+
+def test_a_parquet_copy_reads_as_the_jsonl(tmp_path):
+    import pandas as pd
+
+    rows = read_jsonl(fixture_path("kv_retrieval"))
+    pd.DataFrame(rows).to_parquet(tmp_path / "kv_retrieval.parquet")
+    records, _ = load_records(str(tmp_path), "kv_retrieval")
+    assert [{k: v for k, v in r.items() if k != "id"} for r in records] == [
+        {k: v for k, v in r.items() if k != "id"} for r in rows]

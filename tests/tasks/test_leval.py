@@ -396,3 +396,17 @@ def test_document_truncation_is_exact_with_a_real_tokenizer(smollm2_tokenizer, t
     for sample in samples:
         assert sample.input_tokens == smollm2_tokenizer.count(sample.messages)
         assert sample.target_length - 4 <= sample.input_tokens + sample.max_new_tokens <= sample.target_length
+
+
+def test_a_parquet_copy_of_a_task_file_reads_as_the_jsonl(tmp_path):
+    import pandas as pd
+
+    from lc_bench.tasks.datafiles import read_jsonl
+    from lc_bench.tasks.leval_data import fixture_path
+
+    rows = read_jsonl(fixture_path("coursera"))
+    (tmp_path / "Closed-ended-tasks").mkdir()
+    pd.DataFrame(rows).to_parquet(tmp_path / "Closed-ended-tasks" / "coursera.parquet")
+    documents, source = load_documents(str(tmp_path), "coursera")
+    published, _ = load_documents(str(fixture_path("coursera")), "coursera")
+    assert len(documents) == len(rows) and list(documents) == list(published) and source == str(tmp_path)

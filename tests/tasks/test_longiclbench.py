@@ -292,3 +292,16 @@ def test_exact_fit_with_smollm2(smollm2_tokenizer, name):
         assert len(smollm2_tokenizer.encode_rendered(rendered, False)[0]) == sample.input_tokens
         assert 0 <= sample.target_length - 100 - sample.input_tokens < 400
         assert not sample.metadata["data_exhausted"]
+
+
+def test_parquet_splits_are_read_as_the_published_files(tmp_path):
+    import pandas as pd
+
+    rows = [
+        {"sentence": f"s{i}", "relation": r, "subject_entity": "A", "object_entity": "B"}
+        for i, r in enumerate(label_lists()["tacred"][:3])
+    ]
+    pd.DataFrame(rows).to_parquet(tmp_path / "train_tacred.parquet")
+    pd.DataFrame(rows).to_parquet(tmp_path / "test_tacred.parquet")
+    train, test, _ = load_split("tacred", str(tmp_path))
+    assert [dict(row) for row in train] == rows and len(test) == 3

@@ -114,7 +114,7 @@ def test_malformed_or_missing_data_is_one_line(tmp_path, tiny_tokenizer):
         _build("m4le_pub_arxiv", {"data": str(bad)}, tokenizer=tiny_tokenizer)
     empty = tmp_path / "downloads"
     empty.mkdir()
-    with pytest.raises(UsageError, match="no arxiv.jsonl under"):
+    with pytest.raises(UsageError, match="no arxiv.jsonl or .parquet under"):
         _build("m4le_pub_arxiv", {"data": str(empty)}, tokenizer=tiny_tokenizer)
     (empty / "summarization").mkdir()
     (empty / "summarization" / "arxiv.jsonl").write_text(bad.read_text().replace('"z"', '["z"]'))
@@ -128,3 +128,31 @@ def test_the_published_suite_runs_end_to_end_with_echo(tiny_model_dir, tmp_path)
     assert sorted(r["task"] for r in rows) == sorted(task_name(c) for c in TASK_TABLE)
     assert {r["metadata"]["ability"] for r in rows} >= {"global context understanding"}
     assert all(0 <= next(iter(r["scores"].values())) <= 100 and r["family"] == "m4le" for r in rows)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("config", ["arxiv", "cnewsum", "news-commentary-zh2en", "marc"])
+def test_cut_prompts_fill_the_length_exactly_with_smollm2(smollm2_tokenizer, config):
+    samples = _build(task_name(config), {"data": "fixture", "bucket": 4000}, lengths=(1024, 2048),
+                     tokenizer=smollm2_tokenizer)
+    assert samples
+    for sample in samples:
+        rendered = smollm2_tokenizer.render(sample.messages, False)
+        assert len(smollm2_tokenizer.encode_rendered(rendered, False)[0]) == sample.input_tokens
+        assert sample.input_tokens + sample.max_new_tokens <= sample.target_length
+        if sample.truncated:  # a cut prompt fills the length within a token or two of re-tokenising
+            assert sample.target_length - sample.max_new_tokens - sample.input_tokens <= 2
+
+
+def test_a_parquet_copy_reads_as_the_jsonl(tmp_path, tiny_tokenizer):
+    import pandas as pd
+
+    from lc_bench.tasks.m4le_published import fixture_path
+
+    rows = [json.loads(line) for line in fixture_path("marc").read_text(encoding="utf-8").splitlines()]
+    (tmp_path / "classification").mkdir()
+    pd.DataFrame(rows).to_parquet(tmp_path / "classification" / "marc.parquet")
+    from_parquet = _build("m4le_pub_marc", {"data": str(tmp_path)}, lengths=(1024, 2048), tokenizer=tiny_tokenizer)
+    from_jsonl = _build("m4le_pub_marc", {"data": "fixture"}, lengths=(1024, 2048), tokenizer=tiny_tokenizer)
+    assert [s.messages for s in from_parquet] == [s.messages for s in from_jsonl]
+    assert [s.references for s in from_parquet] == [s.references for s in from_jsonl]
