@@ -18,6 +18,7 @@ The published sample counts, length basis and lengths are parameters shared with
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from functools import cache
 from typing import Any, ClassVar, Literal
 
@@ -30,6 +31,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.adaleval import bestanswer_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
+from lc_bench.tasks.bestanswer_fit import predicted_choice
 from lc_bench.tasks.datafiles import read_adaleval_file
 from lc_bench.tasks.fitting import FitMemory, fit_to_budget, window_encoder
 from lc_bench.tasks.qa_pool import PoolQuestion, filler_answers, load_pool
@@ -133,6 +135,36 @@ class BestAnswer(TaskBase):
             return tokenizer.render((ChatMessage(role="user", content=build_prompt(question.question, texts)),))
 
         window = window_encoder(tokenizer)
+        if len(distractors) < 2:
+            raise UsageError(f"length {format_length(length)} cannot hold the question with two candidates")
+        choice = None
+        if memory is not None:  # counted piece by piece, then one encode of the chosen prompt checks it
+            choice = predicted_choice(tokenizer, render, distractors, question.accepted, keys, budget, memory,
+                                      distractor_ids)
+        if choice is None:
+            choice = self._searched_choice(render, tokenizer, window, distractors, distractor_ids, budget, length,
+                                           memory)
+        count, cut, source, input_tokens = choice
+        texts, accepted = candidates(count, cut, source)
+        return Sample(
+            task=self.name,
+            sample_id=f"{self.name}/{format_length(length)}/{index}",
+            messages=(ChatMessage(role="user", content=build_prompt(question.question, texts)),),
+            references=(f"A{accepted}",),
+            target_length=length,
+            input_tokens=input_tokens,
+            max_new_tokens=max_new,
+            metadata={"candidates": len(texts), "random_baseline": 100.0 / len(texts), "question_id": question.qid},
+        )
+
+    @staticmethod
+    def _searched_choice(
+        render: Callable[..., str], tokenizer: Any, window: Any, distractors: list[str],
+        distractor_ids: Callable[[int], list[int]], budget: int, length: int, memory: FitMemory | None,
+    ) -> tuple[int, int, int, int]:
+        """(whole distractors, cut tokens, cut source, prompt tokens) by measuring: the largest whole
+        count that fits, then the start of one more distractor (the counts of `predicted_choice`
+        when its check fails; the same choice when counts are additive)."""
         whole = fit_to_budget(render, tokenizer.encode_rendered, budget, max_units=len(distractors) - 1,
                               unit_tokens=100.0, memory=memory, key=budget, probe=True, encode_window=window)
         if whole.units < 1:
@@ -160,17 +192,7 @@ class BestAnswer(TaskBase):
                 continue
             if partial.units > 0 and len(partial.ids) > len(fitted.ids):
                 count, cut, source, fitted = whole_count, partial.units, longest, partial
-        texts, accepted = candidates(count, cut, source)
-        return Sample(
-            task=self.name,
-            sample_id=f"{self.name}/{format_length(length)}/{index}",
-            messages=(ChatMessage(role="user", content=build_prompt(question.question, texts)),),
-            references=(f"A{accepted}",),
-            target_length=length,
-            input_tokens=len(fitted.ids),
-            max_new_tokens=max_new,
-            metadata={"candidates": len(texts), "random_baseline": 100.0 / len(texts), "question_id": question.qid},
-        )
+        return count, cut, source, len(fitted.ids)
 
     def _prebuilt(self, context: BuildContext) -> list[Sample]:
         path, length, rows = read_adaleval_file(

@@ -84,3 +84,35 @@ def test_what_a_build_learns_never_changes_a_sample(tiny_tokenizer, monkeypatch,
     alone = build(tiny_tokenizer, name, params, 4)
     assert [s.messages for s in learnt] == [s.messages for s in alone]
     assert [s.input_tokens for s in learnt] == [s.input_tokens for s in alone]
+
+
+def test_bestanswer_counted_piece_by_piece_chooses_what_the_measured_search_chooses(tiny_tokenizer, monkeypatch):
+    import lc_bench.tasks.bestanswer as bestanswer
+
+    counted = build(tiny_tokenizer, "bestanswer", {}, 4)
+    calls: list[object] = []
+    original = bestanswer.predicted_choice
+
+    def checked(*args, **kwargs):
+        choice = original(*args, **kwargs)
+        calls.append(choice)
+        return choice
+
+    monkeypatch.setattr(bestanswer, "predicted_choice", checked)
+    assert [s.messages for s in build(tiny_tokenizer, "bestanswer", {}, 4)] == [s.messages for s in counted]
+    assert calls and all(choice is not None for choice in calls)  # every sample was counted, none searched
+    monkeypatch.setattr(bestanswer, "predicted_choice", lambda *args, **kwargs: None)
+    searched = build(tiny_tokenizer, "bestanswer", {}, 4)
+    assert [s.messages for s in searched] == [s.messages for s in counted]
+    assert [s.input_tokens for s in searched] == [s.input_tokens for s in counted]
+    for sample in counted:
+        assert tiny_tokenizer.count(sample.messages) == sample.input_tokens <= input_budget(LENGTH, sample.max_new_tokens)
+
+
+def test_bestanswer_encodes_each_prompt_about_once(tiny_tokenizer, monkeypatch):
+    first = build(tiny_tokenizer, "bestanswer", {}, 1)
+    budget = input_budget(LENGTH, first[0].max_new_tokens)
+    counter = Counted(tiny_tokenizer, monkeypatch, budget)
+    build(tiny_tokenizer, "bestanswer", {}, 6)
+    assert sum(counter.sizes) <= 2 * 6 * budget  # a whole encode each, plus the pieces not yet counted
+    assert counter.full() <= 6 + 1  # one whole-prompt check per sample (+ the first sample's pieces)
