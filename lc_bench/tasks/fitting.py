@@ -142,9 +142,12 @@ def fit_to_budget(
             predicted = constant + pieces(n)
             if tokens == predicted:
                 # final when the next size is predicted to overflow by more than a seam could be off
-                # (counts that are not quite additive, e.g. ".\n\n" as one token, never end it early)
+                # (counts that are not quite additive, e.g. ".\n\n" as one token, never end it early),
+                # or, predicted to overflow by less, is measured to
+                following = _next_size(pieces, n, max_units)
                 if tokens <= budget and best is not None and best.units == n and (
-                    n == max_units or constant + pieces(n + 1) > budget + PIECE_SLACK
+                    n == max_units or constant + pieces(following) > budget + PIECE_SLACK
+                    or (constant + pieces(following) > budget and measure(following) > budget)
                 ):
                     if memory is not None:
                         memory[seams_key] = constant - base
@@ -197,6 +200,15 @@ def fit_to_budget(
     if memory is not None:
         memory[key] = (best.units, len(best.ids), fixed_tokens)
     return best
+
+
+def _next_size(pieces: Callable[[int], int], n: int, max_units: int) -> int:
+    """The first size after `n` whose pieces count more (fwe's sizes add words in lumps: sizes with
+    the same count render the same text, so the next one to check is the next that adds a word)."""
+    if n >= max_units or pieces(n + 1) > pieces(n):
+        return min(n + 1, max_units)
+    same = pieces(n)
+    return min(max_units, _largest_within(lambda k: pieces(k) <= same, max_units, start=n + 1) + 1)
 
 
 def _largest_within(fits: Callable[[int], bool], max_units: int, start: int = 1) -> int:
