@@ -10,7 +10,8 @@ in the same run. Per task and length it prints:
   full/s    full-size tokenizations (at least half the budget) per sample
   short     tokens short of the budget, the largest over the samples
 
-Each task is built once first at another seed (haystack caches warm, as in a run's second task).
+Each task is built once first at another seed, two samples (haystack caches warm, as in a run's second
+task; NeedleBench alternates English and Chinese haystacks).
 Usage: python benchmarks/fitting_cost.py [--lengths 32k,128k] [--samples 5,2] [--tasks vt,cwe]
 """
 
@@ -32,7 +33,8 @@ RULER_TASKS = (
     "niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_2", "niah_multikey_3",
     "niah_multivalue", "niah_multiquery", "vt", "cwe", "fwe", "qa_1", "qa_2",
 )
-OTHER_TASKS = ("tsort", "bestanswer")
+OTHER_TASKS = ("tsort", "bestanswer", "needlebench_single", "needlebench_multi_reasoning", "passkey",
+               "nt_single_needle", "nt_multi_thread")
 PARAMS: dict[str, dict[str, Any]] = {"qa_1": {"data": "fixture"}, "qa_2": {"data": "fixture"}}
 
 
@@ -82,7 +84,7 @@ def budget_of(task: Any, sample: Any) -> int:
 
 def measure(tokenizer: ModelTokenizer, counter: EncodeCounter, name: str, length: int, samples: int) -> str:
     task = make_task(TASKS.get(name), PARAMS.get(name, {}))
-    task.build(BuildContext(tokenizer, (length,), (), 1, 99))  # warm the haystack caches
+    task.build(BuildContext(tokenizer, (length,), (), 2, 99))  # warm the haystack caches (needlebench: en and zh)
     counter.reset()
     started = time.perf_counter()
     built = task.build(BuildContext(tokenizer, (length,), (), samples, 0))

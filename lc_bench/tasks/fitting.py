@@ -143,10 +143,12 @@ def fit_to_budget(
             if tokens == predicted:
                 # final when the next size is predicted to overflow by more than a seam could be off
                 # (counts that are not quite additive, e.g. ".\n\n" as one token, never end it early),
-                # or, predicted to overflow by less, is measured to
+                # or, predicted to overflow by less, is measured to; a prompt of exactly the budget is
+                # final as it is in the search below (a larger size re-tokenised to the same count is not
+                # looked for)
                 following = _next_size(pieces, n, max_units)
                 if tokens <= budget and best is not None and best.units == n and (
-                    n == max_units or constant + pieces(following) > budget + PIECE_SLACK
+                    n == max_units or tokens == budget or constant + pieces(following) > budget + PIECE_SLACK
                     or (constant + pieces(following) > budget and measure(following) > budget)
                 ):
                     if memory is not None:

@@ -65,7 +65,7 @@ from lc_bench.scoring.needlebench import (
     single_score_v1,
 )
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import fit_to_budget
+from lc_bench.tasks.fitting import fit_to_budget, window_encoder
 from lc_bench.tasks.haystack import TokenHaystack, load_corpus, tokenize_haystack
 from lc_bench.tasks.needlebench_data import distinct_needles, kinship_chain, load_names, load_needles, parallel_question
 from lc_bench.tasks.needlebench_prompts import MULTI_REASONING, MULTI_RETRIEVAL, REASONING_QUESTION, SINGLE
@@ -198,6 +198,10 @@ class _NeedleBench(TaskBase):
             budget=budget,
             max_units=len(haystack.ids),
             fixed_tokens=fixed,
+            # a haystack token is one token: the first size is the room itself, and sizes differ only
+            # at their ends and where a needle moved, which are spliced, not re-encoded
+            pieces=lambda n: n,
+            encode_window=window_encoder(tokenizer),
         )
         hay = context_text(fitted.units)
         text = fitted.text
