@@ -330,18 +330,19 @@ def _splice_one(
     SentencePiece all split there), which each cut requires on both sides; None when no such cut is
     near or the stretch to encode is long (the caller encodes the whole prompt)."""
     previous_text, previous_ids, previous_offsets = previous
+    cut = _cut_rule(encode_window)
     common = common_prefix_length(previous_text, text)
     limit = common - SPLICE_MARGIN
     if limit <= 0:
         return None
-    k = _word_start_at_or_before(previous_text, previous_offsets, limit)
+    k = _word_start_at_or_before(previous_text, previous_offsets, limit, cut)
     if k is None:
         return None
     start = previous_offsets[k]
     shift = len(text) - len(previous_text)
     # the common end, never overlapping the common beginning in either text
     tail = common_suffix_length(previous_text, text, min(len(previous_text), len(text)) - common)
-    j = _word_start_at_or_after(previous_text, previous_offsets, len(previous_text) - tail + SPLICE_MARGIN)
+    j = _word_start_at_or_after(previous_text, previous_offsets, len(previous_text) - tail + SPLICE_MARGIN, cut)
     stop = len(text) if j is None else previous_offsets[j] + shift
     if (stop - start) * SPLICE_SHARE > len(text):
         return None
@@ -358,33 +359,65 @@ SPLICE_PROBES = (
     "Alpha beta gamma. Delta epsilon zeta, eta theta.\n\nIota kappa lambda mu nu xi omicron pi rho.",
     "The river ran 12 miles north. It was 3.5 km wide; nobody knew why. Then it stopped.",
 )
+# Chinese text has no spaces: its cuts are ideographs after punctuation, safe where punctuation is a
+# pre-token of its own (GPT-2-style splits), not where a letter run may take one punctuation mark
+# before it (Llama 3 / Qwen style): checked per tokenizer on these
+CJK_SPLICE_PROBES = (
+    "海港小镇的北面悬崖上有一座红色的灯塔。每年春天，渔民们都会把船身漆成鲜艳的颜色；集市旁边有图书馆。",
+    "冬天渡轮停运，小镇只靠一条山路与外界相连。议会投票决定建一所新学校！南方的商人带来无花果、盐和地毯。",
+)
+CutRule = Callable[[str, list[int], int], bool]
 
 
-def splice_safe(encode_with_offsets: Callable[[str], tuple[list[int], list[int]]]) -> bool:
-    """Whether encoding from a word start alone gives the tokens a whole encode gives there (false
-    for tokenizers that prepend a "▁" to every text they encode, e.g. legacy Llama 2 files: a splice
-    would then add a token). Checked on probe sentences at every word start."""
-    for probe in SPLICE_PROBES:
+class WindowEncoder:
+    """A plain encode a fit may splice with, and the cuts this tokenizer allows (`splice_safe`)."""
+
+    def __init__(self, encode: Callable[[str], tuple[list[int], list[int]]], cjk_cuts: bool) -> None:
+        self.encode = encode
+        self.cjk_cuts = cjk_cuts
+
+    def __call__(self, text: str) -> tuple[list[int], list[int]]:
+        return self.encode(text)
+
+
+def _cut_rule(encode_window: Any) -> CutRule:
+    return _is_word_or_cjk_start if getattr(encode_window, "cjk_cuts", False) else _is_word_start
+
+
+def splice_safe(
+    encode_with_offsets: Callable[[str], tuple[list[int], list[int]]],
+    probes: Sequence[str] = SPLICE_PROBES,
+    cut: CutRule | None = None,
+) -> bool:
+    """Whether encoding from a cut alone gives the tokens a whole encode gives there (false for
+    tokenizers that prepend a "▁" to every text they encode, e.g. legacy Llama 2 files: a splice
+    would then add a token). Checked on probe sentences at every cut (`cut`: word starts)."""
+    cut = cut or _is_word_start
+    for probe in probes:
         ids, offsets = encode_with_offsets(probe)
         for k in range(1, len(offsets)):
-            if _is_word_start(probe, offsets, k):
+            if cut(probe, offsets, k):
                 tail_ids, tail_offsets = encode_with_offsets(probe[offsets[k]:])
                 if tail_ids != ids[k:] or [offsets[k] + o for o in tail_offsets] != offsets[k:]:
                     return False
     return True
 
 
-def window_encoder(tokenizer: Any) -> Callable[[str], tuple[list[int], list[int]]] | None:
+def window_encoder(tokenizer: Any) -> WindowEncoder | None:
     """The plain encode a fit may splice with (`fit_to_budget(encode_window=...)`), or None: a raw
     prompt may get special tokens around it, and some tokenizers cannot be spliced (`splice_safe`).
-    The check runs once per tokenizer object."""
+    The checks run once per tokenizer object."""
     if not getattr(tokenizer, "has_chat_template", False):
         return None
-    safe = getattr(tokenizer, "_lc_bench_splice_safe", None)
-    if safe is None:
-        safe = splice_safe(tokenizer.encode_with_offsets)
-        tokenizer._lc_bench_splice_safe = safe
-    return tokenizer.encode_with_offsets if safe else None
+    cached = getattr(tokenizer, "_lc_bench_window_encoder", None)
+    if cached is None:
+        encode = tokenizer.encode_with_offsets
+        if not splice_safe(encode):
+            cached = False
+        else:
+            cached = WindowEncoder(encode, splice_safe(encode, CJK_SPLICE_PROBES, _is_cjk_start))
+        tokenizer._lc_bench_window_encoder = cached
+    return cached or None
 
 
 def _is_word_start(text: str, offsets: list[int], k: int) -> bool:
@@ -399,18 +432,36 @@ def _is_word_start(text: str, offsets: list[int], k: int) -> bool:
     )
 
 
-def _word_start_at_or_before(text: str, offsets: list[int], limit: int) -> int | None:
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _is_cjk_start(text: str, offsets: list[int], k: int) -> bool:
+    """Token k starts at an ideograph right after punctuation (not a space, letter or digit), and is
+    the first at its offset."""
+    start = offsets[k]
+    if not (0 < start < len(text) and offsets[k - 1] < start and _is_cjk(text[start])):
+        return False
+    before = text[start - 1]
+    return not (before.isspace() or before.isalnum())
+
+
+def _is_word_or_cjk_start(text: str, offsets: list[int], k: int) -> bool:
+    return _is_word_start(text, offsets, k) or _is_cjk_start(text, offsets, k)
+
+
+def _word_start_at_or_before(text: str, offsets: list[int], limit: int, cut: CutRule = _is_word_start) -> int | None:
     index = bisect_right(offsets, limit) - 1
     for k in range(index, max(0, index - SPLICE_SEARCH), -1):
-        if _is_word_start(text, offsets, k):
+        if cut(text, offsets, k):
             return k
     return None
 
 
-def _word_start_at_or_after(text: str, offsets: list[int], position: int) -> int | None:
+def _word_start_at_or_after(text: str, offsets: list[int], position: int, cut: CutRule = _is_word_start) -> int | None:
     index = bisect_left(offsets, position)
     for k in range(max(1, index), min(len(offsets), index + SPLICE_SEARCH)):
-        if _is_word_start(text, offsets, k):
+        if cut(text, offsets, k):
             return k
     return None
 

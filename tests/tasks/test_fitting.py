@@ -216,3 +216,21 @@ def test_a_fit_may_splice_its_first_size_onto_a_prompt_measured_before_it(tiny_t
                            measured=before)
     assert encodes == []  # every size spliced onto `before`: no whole-prompt encode
     assert (fitted.ids, fitted.offsets) == tiny_tokenizer.encode_with_offsets(fitted.text)
+
+
+@pytest.mark.parametrize("which", ["tiny_tokenizer", "smollm2_tokenizer"])
+def test_chinese_text_is_spliced_at_ideographs_after_punctuation_where_the_tokenizer_allows(which, request):
+    from lc_bench.tasks.fitting import CJK_SPLICE_PROBES, splice_encoding, window_encoder
+
+    tokenizer = request.getfixturevalue(which)
+    window = window_encoder(tokenizer)
+    assert window is not None
+    if which == "smollm2_tokenizer":
+        assert window.cjk_cuts  # GPT-2-style pre-tokens: punctuation stands alone
+    sentences = (CJK_SPLICE_PROBES * 20)
+    old = "".join(sentences)
+    new = "".join(sentences[:-1]) + "冬天渡轮停运，小镇只靠山路。"  # the end differs
+    spliced = splice_encoding((old, *tokenizer.encode_with_offsets(old)), new, window)
+    if window.cjk_cuts:
+        assert spliced is not None
+    assert spliced is None or spliced == tokenizer.encode_with_offsets(new)
