@@ -139,7 +139,7 @@ def load_instances(data: str, config: str) -> tuple[tuple[dict[str, Any], ...], 
 
         rows = hub_load(lambda: datasets.load_dataset(HUB_ID, config, split="test"))
     except Exception as exc:  # noqa: BLE001 - offline or missing: one line, then the fixture
-        warn_fixture_fallback(f"{HUB_ID}/{config}", exc, how=GET_DATA_HINT)
+        warn_fixture_fallback(HUB_ID, exc, "fixtures", how=GET_DATA_HINT)  # one line for all 39 configs
         return _read_file(fixture_path(config)), "fixture"
     return _checked([(f"{HUB_ID}/{config}:{n}", dict(row)) for n, row in enumerate(rows)], HUB_ID), HUB_ID
 
