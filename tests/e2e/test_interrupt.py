@@ -21,6 +21,13 @@ SLOW_ARGS = (*ARGS, "--samples", "8", "--runner-opt", "delay_s=1")
 SLOW_TOTAL = 40
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C's default action. A test run started in the background by a shell
+    without job control (`nohup make test &`) passes SIGINT on as ignored, and an ignored SIGINT
+    never reaches the run (it finished with exit 0; a user's own Ctrl-C is never ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupt_anywhere_prints_the_resume_line(tiny_model_dir, tmp_path, monkeypatch):
     from lc_bench import runloop
 
@@ -35,7 +42,7 @@ def test_an_interrupt_anywhere_prints_the_resume_line(tiny_model_dir, tmp_path, 
 def test_sigint_mid_run_keeps_records_and_resumes(tiny_model_dir, tmp_path):
     command = [str(CONSOLE_SCRIPT), *SLOW_ARGS, "--model", str(tiny_model_dir), "--out", str(tmp_path), "--name", "r"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_default_sigint)
     records = tmp_path / "r" / "records.jsonl"
     deadline = time.monotonic() + HANG_GUARD_S
     while not (records.exists() and records.read_text().count("\n") >= 1) and time.monotonic() < deadline:
@@ -59,7 +66,7 @@ def test_sigint_under_the_live_display_still_ends_with_the_resume_line(tiny_mode
     command = [str(CONSOLE_SCRIPT), *SLOW_ARGS, "--model", str(tiny_model_dir), "--out", str(tmp_path), "--name", "r"]
     leader, follower = pty.openpty()
     process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower,
-                               env={**os.environ, "TERM": "xterm", "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "TERM": "xterm", "PYTHONUNBUFFERED": "1"}, preexec_fn=_default_sigint)
     os.close(follower)
     output = bytearray()
 
