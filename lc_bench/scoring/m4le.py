@@ -45,8 +45,11 @@ def ids_of(reply: str, stop: str = ".", sep: str = ",") -> list[str]:
 
 def cls_f1(reply: str, answer: str, stop: str = ".", sep: str = ",") -> float:
     """mnds_news_explicit_preprocess (".", ",") / thucnews_explicit_preprocess ("。", "，"), then cls_f1."""
-    predicted = set(ids_of(reply, stop, sep))
-    gold = {part.strip() for part in answer.split(sep)}
+    return set_f1(set(ids_of(reply, stop, sep)), {part.strip() for part in answer.split(sep)})
+
+
+def set_f1(predicted: set[str], gold: set[str]) -> float:
+    """evaluation.py's cls_f1 on two sets, 0-100: common / predicted and common / gold, 0 when both are 0."""
     common = len(gold & predicted)
     precision, recall = common / len(predicted), common / len(gold)
     return 100 * 2 * precision * recall / (precision + recall) if precision + recall else 0.0

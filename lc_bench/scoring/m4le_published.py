@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from lc_bench.scoring.m4le import cut
+from lc_bench.scoring.m4le import cut, set_f1
 
 Metric = Literal["acc", "exact_match", "cls_f1", "rouge", "bleu"]
 
@@ -125,10 +125,7 @@ def score(task: str, reply: str, answers: Sequence[str]) -> float:
     if metric == "exact_match":
         return 100.0 * any(str(answer).lower().strip() == prepared.lower().strip() for answer in answers)
     if metric == "cls_f1":
-        predicted, gold = set(prepared), set(answers)
-        common = len(gold & predicted)
-        precision, recall = common / len(predicted), common / len(gold)
-        return 100.0 * 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return set_f1(set(prepared), set(answers))
     if metric == "rouge":
         return 100.0 * rouge_l_recall(prepared, answers, evaluation.lang)
     return 100.0 * sentence_bleu(prepared, answers, evaluation.lang)

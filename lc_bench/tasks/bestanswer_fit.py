@@ -22,6 +22,7 @@ is the same whenever counts are additive, which the check confirms).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from lc_bench.tasks.fitting import FitMemory, PrefixCounts, _largest_within, piece_token_counts
@@ -67,7 +68,7 @@ def predicted_choice(
         return None
     options = [(whole(count), count, 0, count)]  # (predicted tokens, whole count, cut, source)
 
-    @_memoised
+    @cache  # one encode per (source, cut) the search reads
     def cut_body(source: int, cut: int) -> int:
         text = tokenizer.decode(distractor_ids(source)[:cut]).strip()
         return in_context(count_pieces, [text + "\n\n"])[0]
@@ -97,14 +98,3 @@ def in_context(encode_with_offsets: Callable[[str], Any], pieces: list[str]) -> 
     """Token counts of pieces that end in "\n\n", as they are in a prompt: followed by a block's
     "A" (alone at the end of a text, "\n\n" is one pre-token; before a letter, two)."""
     return piece_token_counts(encode_with_offsets, [*pieces, "A"])[:-1]
-
-
-def _memoised(function: Callable[[int, int], int]) -> Callable[[int, int], int]:
-    seen: dict[tuple[int, int], int] = {}
-
-    def call(source: int, cut: int) -> int:
-        if (source, cut) not in seen:
-            seen[(source, cut)] = function(source, cut)
-        return seen[(source, cut)]
-
-    return call
