@@ -65,6 +65,7 @@ def fit_to_budget(
     min_unit_tokens: int | Callable[[int], int] = 0,
     pieces: Callable[[int], int] | None = None,
     pieces_learnt: bool = False,
+    piece_slack: int = PIECE_SLACK,
     encode_window: Callable[[str], tuple[list[int], list[int]]] | None = None,
     measured: Fitted | None = None,
 ) -> Fitted:
@@ -82,7 +83,10 @@ def fit_to_budget(
     with it the first sizes come from those counts (module docstring), and a size whose real count
     equals the predicted one, with the next size predicted to overflow, is final. `pieces_learnt`:
     `pieces` reads its counts off the prompts `encode` measured (costly to count before), so the
-    first size tried is the usual guess from `memory`. `encode_window` (plain text, no special tokens
+    first size tried is the usual guess from `memory`. `piece_slack`: tokens by which a predicted
+    overflow may be wrong, so a next size predicted within it is measured; 0 where the task has
+    shown (a probe of this tokenizer, the same for every build) that its pieces add up exactly
+    whatever their order, so a verified size's next size is never measured. `encode_window` (plain text, no special tokens
     added): a size whose prompt differs from the last one measured in a few stretches is counted by
     encoding those stretches alone and splicing them in (`splice_encoding`); `measured` is a prompt
     measured before this fit (a previous fit of the same sample) that the first size may splice onto.
@@ -148,7 +152,7 @@ def fit_to_budget(
                 # looked for)
                 following = _next_size(pieces, n, max_units)
                 if tokens <= budget and best is not None and best.units == n and (
-                    n == max_units or tokens == budget or constant + pieces(following) > budget + PIECE_SLACK
+                    n == max_units or tokens == budget or constant + pieces(following) > budget + piece_slack
                     or (constant + pieces(following) > budget and measure(following) > budget)
                 ):
                     if memory is not None:

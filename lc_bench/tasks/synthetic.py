@@ -22,9 +22,9 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage, Sample
 from lc_bench.scoring.ruler import ruler_scores
 from lc_bench.tasks.base import BuildContext, TaskBase, TaskParams
-from lc_bench.tasks.fitting import FitMemory, PrefixCounts, fit_to_budget, piece_token_counts
+from lc_bench.tasks.fitting import PIECE_SLACK, FitMemory, PrefixCounts, fit_to_budget, piece_token_counts
 from lc_bench.tasks.haystack import NOISE_SENTENCES, SEAM_TOKENS, line_tokens
-from lc_bench.tasks.words import common_vocabulary, random_letters
+from lc_bench.tasks.words import common_vocabulary, distinct_random_letters, random_letters
 from lc_bench.tokenizers import ModelTokenizer
 
 VT_TEMPLATE = (
@@ -78,6 +78,7 @@ class UnitTask(TaskBase):
                 make, max_units, *extra = self.generator(seed, length, budget, tokenizer)
                 floor = extra[0] if extra and extra[0] is not None else self.min_unit_tokens(tokenizer)
                 pieces = extra[1] if len(extra) > 1 else None
+                slack = extra[2] if len(extra) > 2 else PIECE_SLACK
 
                 make = lru_cache(maxsize=4)(make)  # the fitted size is made once more for the sample: reused
 
@@ -89,6 +90,7 @@ class UnitTask(TaskBase):
                 fitted = fit_to_budget(
                     render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens,
                     fixed_tokens=fixed, memory=memory, key=budget, probe=True, min_unit_tokens=floor, pieces=pieces,
+                    piece_slack=slack,
                 )
                 content, prefix, answers = make(fitted.units)
                 messages = (ChatMessage(role="user", content=content),)
@@ -112,7 +114,8 @@ class UnitTask(TaskBase):
         self, seed: str, length: int, budget: int, tokenizer: ModelTokenizer
     ) -> tuple[Any, ...]:
         """(n -> (user content, answer prefix, answers), the largest sensible n[, n -> the fewest
-        tokens that going from n to n + 1 units adds])."""
+        tokens that going from n to n + 1 units adds[, n -> the units' pieces counted one by one[,
+        the pieces fit's slack]]])."""
         raise NotImplementedError
 
     def min_unit_tokens(self, tokenizer: ModelTokenizer) -> int:
@@ -239,13 +242,7 @@ def _word_pool(rng: random.Random, needed: int) -> list[str]:
     back to another English list there, which is not shipped with any package)."""
     words = list(common_vocabulary())
     rng.shuffle(words)
-    seen = set(words)
-    while len(words) < needed:
-        word = random_letters(rng, 7)
-        if word not in seen:
-            seen.add(word)
-            words.append(word)
-    return words
+    return words + distinct_random_letters(rng, needed - len(words), 7, _vocabulary_set())
 
 
 def _numbered(words: Sequence[str]) -> str:
@@ -341,7 +338,9 @@ def _vocabulary_set() -> frozenset[str]:
     return frozenset(common_vocabulary())
 
 
+@lru_cache(maxsize=8)
 def _zeta(alpha: float, terms: int = 100000) -> float:
+    """Riemann zeta(alpha), summed once per exponent (100k terms cost a fit's worth of time)."""
     return math.fsum(k**-alpha for k in range(1, terms)) + (terms ** (1 - alpha)) / (alpha - 1)
 
 
@@ -359,11 +358,7 @@ class FrequentWords(UnitTask):
         params: FrequentWordsParams = self.params  # type: ignore[assignment]
         rng = random.Random(seed)
         size = max(10, budget // params.vocab_per_tokens)  # RULER: (max_seq_length - tokens_to_generate) // 50
-        vocab: list[str] = []
-        while len(vocab) < size:
-            word = random_letters(rng, params.word_length)
-            if word not in vocab:
-                vocab.append(word)
+        vocab = distinct_random_letters(rng, size, params.word_length)
         vocab[0] = "..."  # RULER's noise word (its prompt says "ignore the dots '....'"); answers are ranks 2-4
         norm = _zeta(params.alpha)
 
@@ -380,4 +375,34 @@ class FrequentWords(UnitTask):
         def pieces(n: int) -> int:  # each " word" counted alone (repeats as `make` computes them), seams aside
             return sum(int(n * power / norm) * tokens for power, tokens in zip(powers, word_tokens, strict=True))
 
-        return make, budget * 2, None, pieces
+        slack = 0 if _words_add_up(self.fit_memory_for(tokenizer), tokenizer, params.word_length) else PIECE_SLACK
+        return make, budget * 2, None, pieces, slack
+
+
+def _words_add_up(memory: MutableMapping[Hashable, Any], tokenizer: ModelTokenizer, word_length: int) -> bool:
+    """Whether fwe's prompt costs its template plus each " word" counted alone, whatever the order:
+    the noise word "..." and coded words first, last and side by side in every combination. Then a
+    size's count is known exactly from its pieces, and the fit never measures the next size to see
+    it overflow. A probe of the tokenizer, remembered with it: the same answer for every build, so
+    samples never depend on what was built before (byte-level BPE with a whitespace-splitting
+    pre-tokenizer passes; a tokenizer that merges across the spaces keeps the measured check)."""
+    probe_key = ("fwe words add up", word_length)
+    if probe_key not in memory:
+        rng = random.Random(f"fwe additivity probe|{word_length}")
+        coded = [random_letters(rng, word_length) for _ in range(6)]
+        orders = [
+            ["...", *coded[:3], "...", "..."],
+            [coded[3], "...", coded[4], coded[5], "..."],
+            [coded[0], coded[1], "...", coded[2]],
+            ["...", "...", coded[5], coded[4], "...", coded[3], coded[0]],
+        ]
+        pieces = dict(zip(["...", *coded], piece_token_counts(tokenizer.encode_with_offsets,
+                                                                [f" {w}" for w in ["...", *coded]]), strict=True))
+
+        def extra(words: list[str]) -> int:
+            content = FWE_TEMPLATE.format(context=" ".join(words))
+            rendered = tokenizer.render((ChatMessage(role="user", content=content),), answer_prefix=FWE_PREFIX)
+            return len(tokenizer.encode_rendered(rendered)[0]) - sum(pieces[w] for w in words)
+
+        memory[probe_key] = len({extra(order) for order in orders}) == 1
+    return bool(memory[probe_key])

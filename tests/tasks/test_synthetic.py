@@ -1,5 +1,6 @@
 """VT, CWE and FWE: answers are correct by construction, lengths fit within one unit."""
 
+import random
 import re
 from collections import Counter
 
@@ -7,7 +8,11 @@ import pytest
 
 from lc_bench.lengths import input_budget
 from lc_bench.registry import TASKS
+from lc_bench.schema import ChatMessage
 from lc_bench.tasks.base import BuildContext, make_task
+from lc_bench.tasks.fitting import PIECE_SLACK
+from lc_bench.tasks.synthetic import _words_add_up
+from lc_bench.tasks.words import common_vocabulary, distinct_random_letters, random_letters
 
 
 def build(tokenizer, name, lengths=(2048, 8192), n=1, **params):
@@ -60,3 +65,74 @@ def test_frequent_words_answer_is_ranks_two_to_four(tiny_tokenizer):
 def test_same_seed_same_samples(tiny_tokenizer):
     first = [s.model_dump_json() for s in build(tiny_tokenizer, "cwe", lengths=(2048,), n=2)]
     assert first == [s.model_dump_json() for s in build(tiny_tokenizer, "cwe", lengths=(2048,), n=2)]
+
+
+@pytest.mark.parametrize(("length", "count", "vocabulary"), [(7, 12000, True), (6, 700, False), (3, 5000, False)])
+def test_words_drawn_in_bulk_are_the_words_drawn_one_at_a_time(length, count, vocabulary):
+    # cwe's invented words and fwe's codes: the bulk draw must give the very words (and order) the
+    # one-letter-at-a-time loop gave, or every cwe/fwe sample would change
+    seen = frozenset(common_vocabulary()) if vocabulary else frozenset()
+    for seed in ("a", "b|cwe|32768|3"):
+        rng, expected, taken = random.Random(seed), [], set(seen)
+        while len(expected) < count:
+            word = random_letters(rng, length)
+            if word not in taken:
+                taken.add(word)
+                expected.append(word)
+        assert distinct_random_letters(random.Random(seed), count, length, seen) == expected
+
+
+def _largest_fwe_fit(tokenizer, sample, budget):
+    """Whether the sample holds the most words that fit: the next size that adds a word overflows."""
+    task = make_task(TASKS.get("fwe"), {})
+    seed = f"0|fwe|{task.params!r}|{sample.target_length}|{sample.sample_id.rsplit('/', 1)[1]}"
+    make, *_ = task.generator(seed, sample.target_length, budget, tokenizer)
+    units = sample.metadata["units"]
+    words = len(make(units)[0].split())
+    following = next(n for n in range(units + 1, units * 2) if len(make(n)[0].split()) > words)
+    content, prefix, _ = make(following)
+    return tokenizer.count((ChatMessage(role="user", content=content),), answer_prefix=prefix) > budget
+
+
+def test_fwe_fits_in_one_encode_where_its_words_add_up(smollm2_tokenizer, monkeypatch):
+    # SmolLM2's byte-level BPE splits before every space: a fwe prompt costs its template plus each
+    # " word" counted alone, so after the first sample each fit encodes its prompt once and the next
+    # size is predicted, not measured; the samples are still the largest that fit
+    task = make_task(TASKS.get("fwe"), {})
+    assert _words_add_up(task.fit_memory_for(smollm2_tokenizer), smollm2_tokenizer, 6)
+    build(smollm2_tokenizer, "fwe", lengths=(8192,), n=1)
+    sizes = []
+    original = smollm2_tokenizer.encode_rendered
+
+    def counted(*args, **kwargs):
+        result = original(*args, **kwargs)
+        sizes.append(len(result[0]))
+        return result
+
+    monkeypatch.setattr(smollm2_tokenizer, "encode_rendered", counted)
+    samples = build(smollm2_tokenizer, "fwe", lengths=(8192,), n=6)
+    budget = input_budget(8192, samples[0].max_new_tokens)
+    full = sum(1 for size in sizes if size > budget // 2)
+    assert full <= len(samples) + 1, sizes
+    monkeypatch.setattr(smollm2_tokenizer, "encode_rendered", original)
+    for sample in samples:
+        assert smollm2_tokenizer.count(sample.messages, answer_prefix=sample.answer_prefix) == sample.input_tokens
+        assert sample.input_tokens <= budget and _largest_fwe_fit(smollm2_tokenizer, sample, budget)
+
+
+def test_a_tokenizer_whose_words_merge_keeps_the_measured_check(tiny_tokenizer, monkeypatch):
+    # a tokenizer that counts " ..." differently after another "..." (as one merging across spaces
+    # would) fails the probe: fwe then measures the next size before calling a fit final
+    original = tiny_tokenizer.encode_rendered
+
+    def merging(text, *args, **kwargs):
+        ids, offsets = original(text, *args, **kwargs)
+        extra = text.count("... ...")
+        return ids + ids[:1] * extra, offsets + offsets[-1:] * extra
+
+    monkeypatch.setattr(tiny_tokenizer, "encode_rendered", merging)
+    task = make_task(TASKS.get("fwe"), {})
+    assert not _words_add_up({}, tiny_tokenizer, 6)
+    budget = input_budget(4096, 50)
+    make, _, _, _, slack = task.generator("0|fwe|x|4096|0", 4096, budget, tiny_tokenizer)
+    assert slack == PIECE_SLACK
