@@ -86,10 +86,11 @@ def fit_to_budget(
     first size tried is the usual guess from `memory`. `piece_slack`: tokens by which a predicted
     overflow may be wrong, so a next size predicted within it is measured; 0 where the task has
     shown (a probe of this tokenizer, the same for every build) that its pieces add up exactly
-    whatever their order, so a verified size's next size is never measured. `encode_window` (plain text, no special tokens
-    added): a size whose prompt differs from the last one measured in a few stretches is counted by
-    encoding those stretches alone and splicing them in (`splice_encoding`); `measured` is a prompt
-    measured before this fit (a previous fit of the same sample) that the first size may splice onto.
+    whatever their order, so a verified size's next size is never measured. `encode_window` (plain
+    text, no special tokens added): a size whose prompt differs from the last one measured in a few
+    stretches is counted by encoding those stretches alone and splicing them in (`splice_encoding`);
+    `measured` is a prompt measured before this fit (a previous fit of the same sample) that the
+    first size may splice onto.
     """
     if fixed_tokens is None:
         fixed_tokens = len(encode(render(0))[0])
