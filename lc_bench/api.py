@@ -56,10 +56,12 @@ def leaderboard(
     bootstrap: int = 1000,
     seed: int = 0,
     samples_per_cell: int = 5,
+    plots: bool | None = True,
 ) -> Leaderboard:
     """The leaderboard of one or more run folders; with `out`, also every output file there
-    (leaderboard.md, .csv, .json, .html and plots/). `threshold` is the effective-length score
-    (85.6 by default), `bootstrap` the replicates of the 95% intervals."""
+    (leaderboard.md, .csv, .json, .html and, with `plots`, PNGs under plots/; None: only where
+    plots/ already exists). `threshold` is the effective-length score (85.6 by default),
+    `bootstrap` the replicates of the 95% intervals."""
     from lc_bench.metrics.aggregate import AggregateOptions
     from lc_bench.metrics.outputs import write_outputs
 
@@ -73,7 +75,7 @@ def leaderboard(
         from lc_bench.store import check_writable
 
         check_writable(Path(out))
-        board.written = write_outputs(board, paths, Path(out), samples_per_cell)
+        board.written = write_outputs(board, paths, Path(out), samples_per_cell, plots)
     return board
 
 
@@ -142,6 +144,7 @@ def evaluate(
     name: str | None = None,
     progress: Progress | None = None,
     write_outputs: bool = True,
+    plots: bool = False,
     config: str | Path | None = None,
 ) -> EvalResult:
     """Run (or resume) an evaluation and return its leaderboard; the same options as `lc-bench run`.
@@ -158,7 +161,8 @@ def evaluate(
     fill every argument left as None; the arguments given here win over it, and it wins over the
     suite. Bad input raises `lc_bench.errors.UsageError`
     before anything is written. With `write_outputs`, the leaderboard files land in the run folder
-    as `lc-bench run` writes them.
+    as `lc-bench run` writes them: the PNG plots only with `plots` (or where an earlier call made
+    them; `leaderboard(run_dir, out=...)` writes them any time).
     """
     from lc_bench.run_config import resolve_run_config
 
@@ -168,15 +172,21 @@ def evaluate(
         allow_fixtures=allow_fixtures, out=out, name=name, runner_options=runner_options, task_params=task_options,
         config_file=config,
     )
-    return run(resolved, progress, write_outputs)
+    return run(resolved, progress, write_outputs, plots)
 
 
-def run(config: RunConfig, progress: Progress | None = None, write_outputs: bool = True) -> EvalResult:
-    """`evaluate` for a config already resolved (`run_config.resolve_run_config`): what the CLI calls."""
+def run(
+    config: RunConfig, progress: Progress | None = None, write_outputs: bool = True, plots: bool = False
+) -> EvalResult:
+    """`evaluate` for a config already resolved (`run_config.resolve_run_config`): what the CLI calls.
+    PNG plots are written with `plots`, or rewritten where the run folder already has them: the
+    tables and the HTML page (which draws its own plots) are what a run needs, and matplotlib
+    costs about a second of every short run."""
     from lc_bench.runloop import run_evaluation
 
     summary = run_evaluation(config, progress=progress)
-    board = leaderboard([summary.run_dir], out=summary.run_dir if write_outputs else None)
+    board = leaderboard([summary.run_dir], out=summary.run_dir if write_outputs else None,
+                        plots=True if plots else None)
     return EvalResult(run_dir=summary.run_dir, summary=summary, leaderboard=board)
 
 

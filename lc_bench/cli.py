@@ -189,6 +189,11 @@ def run_command(
         typer.Option(metavar="FILE.yaml", help="run file holding any of these options (flags given here win)"),
     ] = None,
     name: Annotated[str | None, typer.Option(metavar="NAME", help="run folder name (default MODEL__RUNNER)")] = None,
+    plots: Annotated[
+        bool,
+        typer.Option("--plots", help="also write PNG plots (plots/; kept up to date once made). The HTML page has "
+                     "its own; `lc-bench leaderboard RUN_DIR` writes them any time"),
+    ] = False,
     version: Version = False,
 ) -> None:
     """Evaluate a model; rerunning the same command resumes where it stopped."""
@@ -204,7 +209,7 @@ def run_command(
         max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, allow_fixtures=allow_fixtures,
         out=out, name=name, config_file=config,
     )
-    result = api.run(resolved, progress=RichRunProgress())
+    result = api.run(resolved, progress=RichRunProgress(), plots=plots)
     summary = result.summary
     if summary.foreign_lines:
         typer.echo(f"lc-bench: warning: {summary.foreign_lines} lines of {summary.run_dir}/records.jsonl or "

@@ -29,20 +29,31 @@ def write_length_plots(board: Leaderboard, folder: Path) -> list[Path]:
 
 
 def write_outputs(
-    board: Leaderboard, run_dirs: list[Path], folder: Path, per_cell: int = DEFAULT_SAMPLES_PER_CELL
+    board: Leaderboard,
+    run_dirs: list[Path],
+    folder: Path,
+    per_cell: int = DEFAULT_SAMPLES_PER_CELL,
+    plots: bool | None = True,
 ) -> list[Path]:
-    """Writes each file whole (rendered first), so an error leaves no half-written output."""
+    """Writes each file whole (rendered first), so an error leaves no half-written output.
+
+    `plots`: also the PNGs under plots/ (matplotlib: about a second, most of what a short run's
+    leaderboard costs); None writes them only where plots/ already exists, so PNGs once asked for
+    never go stale when a resumed run rewrites the tables (the HTML page draws its own plots)."""
     markdown = leaderboard_markdown(board)
     html = render_html(board, run_dirs, per_cell)
     folder.mkdir(parents=True, exist_ok=True)
-    plots = folder / PLOTS_DIR
-    plots.mkdir(exist_ok=True)
+    plots_dir = folder / PLOTS_DIR
+    if plots is None:
+        plots = plots_dir.is_dir()
     written = [
         write_text_atomic(folder / "leaderboard.md", markdown),
         write_csv(board, folder / "leaderboard.csv"),
         write_json(board, run_dirs, folder / "leaderboard.json"),
         write_text_atomic(folder / "leaderboard.html", html),
     ]
-    written += write_length_plots(board, plots)
-    written += write_heatmaps(board.depths, plots)
+    if plots:
+        plots_dir.mkdir(exist_ok=True)
+        written += write_length_plots(board, plots_dir)
+        written += write_heatmaps(board.depths, plots_dir)
     return written

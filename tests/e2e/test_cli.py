@@ -220,7 +220,7 @@ def test_same_command_resumes_without_regenerating(tiny_model_dir, tmp_path):
 def test_quick_suite_writes_leaderboard_and_heatmaps(tiny_model_dir, tmp_path):
     out = tmp_path / "results"
     result = lc_bench("run", "--suite", "quick", "--runner", "echo", "--model", str(tiny_model_dir),
-                      "--lengths", "2k,3000", "--out", str(out), "--name", "q")
+                      "--lengths", "2k,3000", "--out", str(out), "--name", "q", "--plots")
     run_dir = out / "q"
     rows = records(run_dir)
     assert {r["task"] for r in rows} == {"niah_single_2", "niah_multikey_2", "niah_multivalue", "vt", "cwe",
@@ -306,3 +306,21 @@ def test_tasks_filters():
     bad = lc_bench("tasks", "--family", "rular", check_rc=2)
     assert bad.stderr.startswith("lc-bench: error: unknown task family 'rular'; did you mean ruler?")
     assert one_line(bad.stderr)
+
+
+def test_png_plots_are_written_on_request_and_then_kept_up_to_date(tiny_model_dir, tmp_path):
+    # a run writes the tables and the HTML page (which draws its own plots); PNGs cost matplotlib,
+    # so they come with --plots or `lc-bench leaderboard`, and once made a resumed run rewrites them
+    out = tmp_path / "results"
+    args = ["run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k", "--out", str(out),
+            "--name", "p"]
+    first = lc_bench(*args)
+    run_dir = out / "p"
+    assert (run_dir / "leaderboard.html").exists() and not (run_dir / "plots").exists()
+    assert "wrote 4 files" in first.stdout
+    lc_bench(*args, "--plots")
+    made = {p.name: p.stat().st_mtime_ns for p in (run_dir / "plots").glob("*.png")}
+    assert "length_overall.png" in made and any(name.startswith("heatmap_") for name in made)
+    lc_bench(*args[:-4], "--depths", "0,50,100,25", "--out", str(out), "--name", "p")  # one more cell, no flag
+    again = {p.name: p.stat().st_mtime_ns for p in (run_dir / "plots").glob("*.png")}
+    assert again.keys() == made.keys() and all(again[name] > made[name] for name in made)

@@ -40,7 +40,7 @@ def test_every_ruler_task_fits_1k_to_128k_with_the_real_tokenizer(smollm2_tokeni
 
 def test_quick_suite_generates_on_smollm2_at_1k_and_4k(smollm2_dir, tmp_path):
     out = tmp_path / "results"
-    result = lc_bench("run", "--suite", "quick", "--lengths", "1k,4k", "--out", str(out), "--name", "smol")
+    result = lc_bench("run", "--suite", "quick", "--lengths", "1k,4k", "--out", str(out), "--name", "smol", "--plots")
     run_dir = out / "smol"
     rows = [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
     assert len(rows) == 14 and all(row["completion"]["error"] is None for row in rows)
