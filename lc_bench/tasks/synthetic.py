@@ -306,7 +306,8 @@ class CommonWords(UnitTask):
             common_tokens = words.total(common)
             return numbers.total(entries) + freq_c * common_tokens + freq_u * (words.total(m) - common_tokens)
 
-        return make, max_units, floor, pieces
+        slack = 0 if _entries_add_up(memory, tokenizer) else PIECE_SLACK
+        return make, max_units, floor, pieces, slack
 
 
 # -- frequent words extraction ----------------------------------------------------------------
@@ -379,30 +380,63 @@ class FrequentWords(UnitTask):
         return make, budget * 2, None, pieces, slack
 
 
+def _sums_are_exact(
+    memory: MutableMapping[Hashable, Any],
+    probe_key: Hashable,
+    tokenizer: ModelTokenizer,
+    listings: list[tuple[str, str, list[str]]],
+) -> bool:
+    """Whether each (user content, answer prefix, pieces) costs the same number of tokens beyond its
+    pieces counted alone (`piece_token_counts`): then a task whose prompts are such pieces in any
+    order knows a size's count exactly from its pieces, and its fit never measures the next size
+    to see it overflow (`fit_to_budget(piece_slack=0)`). A probe of the tokenizer, remembered with
+    it: the same answer for every build, so samples never depend on what was built before (byte-level
+    BPE with a pre-tokenizer that splits before every space passes; a tokenizer that merges across
+    the seams keeps the measured check)."""
+    if probe_key not in memory:
+        distinct = list(dict.fromkeys(piece for _, _, pieces in listings for piece in pieces))
+        counts = dict(zip(distinct, piece_token_counts(tokenizer.encode_with_offsets, distinct), strict=True))
+
+        def extra(content: str, prefix: str, pieces: list[str]) -> int:
+            rendered = tokenizer.render((ChatMessage(role="user", content=content),), answer_prefix=prefix)
+            return len(tokenizer.encode_rendered(rendered)[0]) - sum(counts[piece] for piece in pieces)
+
+        memory[probe_key] = len({extra(*listing) for listing in listings}) == 1
+    return bool(memory[probe_key])
+
+
 def _words_add_up(memory: MutableMapping[Hashable, Any], tokenizer: ModelTokenizer, word_length: int) -> bool:
     """Whether fwe's prompt costs its template plus each " word" counted alone, whatever the order:
-    the noise word "..." and coded words first, last and side by side in every combination. Then a
-    size's count is known exactly from its pieces, and the fit never measures the next size to see
-    it overflow. A probe of the tokenizer, remembered with it: the same answer for every build, so
-    samples never depend on what was built before (byte-level BPE with a whitespace-splitting
-    pre-tokenizer passes; a tokenizer that merges across the spaces keeps the measured check)."""
-    probe_key = ("fwe words add up", word_length)
-    if probe_key not in memory:
-        rng = random.Random(f"fwe additivity probe|{word_length}")
-        coded = [random_letters(rng, word_length) for _ in range(6)]
-        orders = [
-            ["...", *coded[:3], "...", "..."],
-            [coded[3], "...", coded[4], coded[5], "..."],
-            [coded[0], coded[1], "...", coded[2]],
-            ["...", "...", coded[5], coded[4], "...", coded[3], coded[0]],
-        ]
-        pieces = dict(zip(["...", *coded], piece_token_counts(tokenizer.encode_with_offsets,
-                                                                [f" {w}" for w in ["...", *coded]]), strict=True))
+    the noise word "..." and coded words first, last and side by side in every combination."""
+    rng = random.Random(f"fwe additivity probe|{word_length}")
+    coded = [random_letters(rng, word_length) for _ in range(6)]
+    orders = [
+        ["...", *coded[:3], "...", "..."],
+        [coded[3], "...", coded[4], coded[5], "..."],
+        [coded[0], coded[1], "...", coded[2]],
+        ["...", "...", coded[5], coded[4], "...", coded[3], coded[0]],
+    ]
+    listings = [(FWE_TEMPLATE.format(context=" ".join(order)), FWE_PREFIX, [f" {w}" for w in order])
+                for order in orders]
+    return _sums_are_exact(memory, ("fwe words add up", word_length), tokenizer, listings)
 
-        def extra(words: list[str]) -> int:
-            content = FWE_TEMPLATE.format(context=" ".join(words))
-            rendered = tokenizer.render((ChatMessage(role="user", content=content),), answer_prefix=FWE_PREFIX)
-            return len(tokenizer.encode_rendered(rendered)[0]) - sum(pieces[w] for w in words)
 
-        memory[probe_key] = len({extra(order) for order in orders}) == 1
-    return bool(memory[probe_key])
+def _entries_add_up(memory: MutableMapping[Hashable, Any], tokenizer: ModelTokenizer) -> bool:
+    """Whether cwe's numbered list costs its template plus each " K." and " word" counted alone:
+    RULER's words and invented ones, repeated side by side, first and last, and numbers past 1000."""
+    rng = random.Random("cwe additivity probe")
+    vocabulary = common_vocabulary()
+    known = [vocabulary[rng.randrange(len(vocabulary))] for _ in range(4)]
+    invented = [random_letters(rng, 7) for _ in range(3)]
+    orders = [
+        [*known, *invented, known[0], known[0]],
+        [invented[2], invented[2], known[3], invented[0], known[1]],
+        [known[2], invented[1], *known[:2], invented[0]],
+        [rng.choice(known + invented) for _ in range(1005)],
+    ]
+
+    def pieces(words: list[str]) -> list[str]:  # the first number follows the template's newline
+        return [piece for k, word in enumerate(words, 1) for piece in (f" {k}.", f" {word}")]
+
+    listings = [(CWE_TEMPLATE.format(context=_numbered(order)), CWE_PREFIX, pieces(order)) for order in orders]
+    return _sums_are_exact(memory, "cwe entries add up", tokenizer, listings)

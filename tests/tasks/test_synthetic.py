@@ -11,7 +11,7 @@ from lc_bench.registry import TASKS
 from lc_bench.schema import ChatMessage
 from lc_bench.tasks.base import BuildContext, make_task
 from lc_bench.tasks.fitting import PIECE_SLACK
-from lc_bench.tasks.synthetic import _words_add_up
+from lc_bench.tasks.synthetic import _entries_add_up, _words_add_up
 from lc_bench.tasks.words import common_vocabulary, distinct_random_letters, random_letters
 
 
@@ -82,25 +82,26 @@ def test_words_drawn_in_bulk_are_the_words_drawn_one_at_a_time(length, count, vo
         assert distinct_random_letters(random.Random(seed), count, length, seen) == expected
 
 
-def _largest_fwe_fit(tokenizer, sample, budget):
-    """Whether the sample holds the most words that fit: the next size that adds a word overflows."""
-    task = make_task(TASKS.get("fwe"), {})
-    seed = f"0|fwe|{task.params!r}|{sample.target_length}|{sample.sample_id.rsplit('/', 1)[1]}"
+def _largest_fit(tokenizer, name, sample, budget):
+    """Whether the sample holds the most units that fit: the next size that changes the prompt overflows."""
+    task = make_task(TASKS.get(name), {})
+    seed = f"0|{name}|{task.params!r}|{sample.target_length}|{sample.sample_id.rsplit('/', 1)[1]}"
     make, *_ = task.generator(seed, sample.target_length, budget, tokenizer)
     units = sample.metadata["units"]
-    words = len(make(units)[0].split())
-    following = next(n for n in range(units + 1, units * 2) if len(make(n)[0].split()) > words)
+    assert make(units)[0] == sample.messages[0].content
+    following = next(n for n in range(units + 1, units * 2) if make(n)[0] != make(units)[0])
     content, prefix, _ = make(following)
     return tokenizer.count((ChatMessage(role="user", content=content),), answer_prefix=prefix) > budget
 
 
-def test_fwe_fits_in_one_encode_where_its_words_add_up(smollm2_tokenizer, monkeypatch):
-    # SmolLM2's byte-level BPE splits before every space: a fwe prompt costs its template plus each
-    # " word" counted alone, so after the first sample each fit encodes its prompt once and the next
-    # size is predicted, not measured; the samples are still the largest that fit
-    task = make_task(TASKS.get("fwe"), {})
-    assert _words_add_up(task.fit_memory_for(smollm2_tokenizer), smollm2_tokenizer, 6)
-    build(smollm2_tokenizer, "fwe", lengths=(8192,), n=1)
+@pytest.mark.parametrize(("name", "probe"), [("fwe", lambda m, t: _words_add_up(m, t, 6)), ("cwe", _entries_add_up)])
+def test_fits_take_one_encode_where_the_pieces_add_up(smollm2_tokenizer, monkeypatch, name, probe):
+    # SmolLM2's byte-level BPE splits before every space: a fwe or cwe prompt costs its template plus
+    # each " word" (and " K.") counted alone, so after the first sample each fit encodes its prompt
+    # once and the next size is predicted, not measured; the samples are still the largest that fit
+    task = make_task(TASKS.get(name), {})
+    assert probe(task.fit_memory_for(smollm2_tokenizer), smollm2_tokenizer)
+    build(smollm2_tokenizer, name, lengths=(8192,), n=1)
     sizes = []
     original = smollm2_tokenizer.encode_rendered
 
@@ -110,14 +111,14 @@ def test_fwe_fits_in_one_encode_where_its_words_add_up(smollm2_tokenizer, monkey
         return result
 
     monkeypatch.setattr(smollm2_tokenizer, "encode_rendered", counted)
-    samples = build(smollm2_tokenizer, "fwe", lengths=(8192,), n=6)
+    samples = build(smollm2_tokenizer, name, lengths=(8192,), n=8)
     budget = input_budget(8192, samples[0].max_new_tokens)
     full = sum(1 for size in sizes if size > budget // 2)
     assert full <= len(samples) + 1, sizes
     monkeypatch.setattr(smollm2_tokenizer, "encode_rendered", original)
     for sample in samples:
         assert smollm2_tokenizer.count(sample.messages, answer_prefix=sample.answer_prefix) == sample.input_tokens
-        assert sample.input_tokens <= budget and _largest_fwe_fit(smollm2_tokenizer, sample, budget)
+        assert sample.input_tokens <= budget and _largest_fit(smollm2_tokenizer, name, sample, budget)
 
 
 def test_a_tokenizer_whose_words_merge_keeps_the_measured_check(tiny_tokenizer, monkeypatch):
@@ -133,6 +134,7 @@ def test_a_tokenizer_whose_words_merge_keeps_the_measured_check(tiny_tokenizer, 
     monkeypatch.setattr(tiny_tokenizer, "encode_rendered", merging)
     task = make_task(TASKS.get("fwe"), {})
     assert not _words_add_up({}, tiny_tokenizer, 6)
+    assert _entries_add_up({}, tiny_tokenizer)  # no "... ..." in a numbered list
     budget = input_budget(4096, 50)
     make, _, _, _, slack = task.generator("0|fwe|x|4096|0", 4096, budget, tiny_tokenizer)
     assert slack == PIECE_SLACK
