@@ -80,6 +80,15 @@ class ModelTokenizer:
             self._hf = self._hf_loader()
         return self._hf
 
+    def special_token_id(self, name: str) -> int | None:
+        """The id of a named special token ("eos_token", "pad_token"), or None. On the fast path it
+        is read from the folder's files: loading the transformers tokenizer for two ids cost the hf
+        runner seconds at start (the plain script it is measured against loads none)."""
+        if self.fast is not None:
+            token = self._special_tokens.get(name)
+            return None if token is None else self.fast.token_to_id(token)
+        return getattr(self.hf, f"{name}_id", None)
+
     @property
     def chat_template(self) -> Any:
         if self.fast is not None:

@@ -38,6 +38,8 @@ def assert_same(fast: ModelTokenizer, slow: ModelTokenizer) -> None:
     assert fast.fast is not None and slow.fast is None
     assert fast.has_chat_template == slow.has_chat_template
     assert fast.chat_template_sha256 == slow.chat_template_sha256
+    for name in ("eos_token", "pad_token", "bos_token", "unk_token", "mask_token"):
+        assert fast.special_token_id(name) == slow.special_token_id(name) == getattr(slow.hf, f"{name}_id"), name
     for messages in CONVERSATIONS:
         for use_chat_template in (True, False):
             for prefix in PREFIXES:

@@ -149,9 +149,10 @@ class HFRunner(RunnerDefaults):
         self.torch = torch
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        if self.tokenizer.hf.eos_token_id is not None:
-            self.eos_ids.add(self.tokenizer.hf.eos_token_id)
-        pad = self.tokenizer.hf.pad_token_id
+        eos_id = self.tokenizer.special_token_id("eos_token")
+        if eos_id is not None:
+            self.eos_ids.add(eos_id)
+        pad = self.tokenizer.special_token_id("pad_token")
         self.pad_id = pad if pad is not None else (min(self.eos_ids) if self.eos_ids else 0)
 
     def generate(self, requests: Iterable[Request]) -> Iterator[Completion]:

@@ -17,6 +17,21 @@ def runner(tiny_model_dir, tiny_tokenizer):
     built.close()
 
 
+def test_the_runner_starts_without_the_transformers_tokenizer(runner, tiny_model_dir):
+    # the end-of-sequence and padding ids come from the fast path's files: loading the transformers
+    # tokenizer for them cost seconds at every start (the plain script it is measured against loads none)
+    from lc_bench.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer(resolve_model(str(tiny_model_dir)))
+    started = HFRunner(RunnerContext(model=resolve_model(str(tiny_model_dir)), tokenizer=tokenizer), HFOptions())
+    try:
+        assert tokenizer._hf is None
+        assert started.eos_ids == runner.eos_ids and started.pad_id == runner.pad_id
+        assert tokenizer.hf.eos_token_id in started.eos_ids
+    finally:
+        started.close()
+
+
 def make_requests(texts, max_new=6, stop=()):
     return [
         Request(key=f"k{i}", messages=(ChatMessage(role="user", content=t),), use_chat_template=True,
