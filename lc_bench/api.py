@@ -56,7 +56,7 @@ def leaderboard(
     bootstrap: int = 1000,
     seed: int = 0,
     samples_per_cell: int = 5,
-    plots: bool | None = True,
+    plots: bool | None = None,
 ) -> Leaderboard:
     """The leaderboard of one or more run folders; with `out`, also every output file there
     (leaderboard.md, .csv, .json, .html and, with `plots`, PNGs under plots/; None: only where
@@ -162,7 +162,7 @@ def evaluate(
     suite. Bad input raises `lc_bench.errors.UsageError`
     before anything is written. With `write_outputs`, the leaderboard files land in the run folder
     as `lc-bench run` writes them: the PNG plots only with `plots` (or where an earlier call made
-    them; `leaderboard(run_dir, out=...)` writes them any time).
+    them; `leaderboard(run_dir, out=run_dir, plots=True)` writes them any time).
     """
     from lc_bench.run_config import resolve_run_config
 

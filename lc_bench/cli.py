@@ -236,9 +236,14 @@ def leaderboard_command(
     samples_per_cell: Annotated[
         int, typer.Option(metavar="N", help="samples shown per cell in the HTML drill-down")
     ] = 5,
+    plots: Annotated[
+        bool,
+        typer.Option("--plots", help="also write PNG plots for papers (plots/; kept up to date once made). The HTML "
+                     "page draws its own"),
+    ] = False,
     version: Version = False,
 ) -> None:
-    """Per-length leaderboard of one or more runs: md, csv, json, html and PNG plots."""
+    """Per-length leaderboard of one or more runs: md, csv, json, html (and PNG plots with --plots)."""
     if bootstrap < 1:
         raise UsageError("--bootstrap must be at least 1")
     if samples_per_cell < 0:
@@ -251,7 +256,7 @@ def leaderboard_command(
     target = out if out is not None else default_output_dir(runs)
     check_writable(target)
     options = AggregateOptions(threshold=threshold, replicates=bootstrap, seed=seed)
-    typer.echo(write_leaderboard(runs, target, options, samples_per_cell), nl=False)
+    typer.echo(write_leaderboard(runs, target, options, samples_per_cell, True if plots else None), nl=False)
 
 
 @app.command("show", cls=_Command)

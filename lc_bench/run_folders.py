@@ -59,18 +59,21 @@ def write_leaderboard(
     target_dir: Path,
     options: AggregateOptions | None = None,
     samples_per_cell: int = DEFAULT_SAMPLES_PER_CELL,
+    plots: bool | None = None,
 ) -> str:
-    """Every leaderboard output (md, csv, json, html, plots) of `run_dirs` into `target_dir`.
+    """Every leaderboard output (md, csv, json, html; PNG plots with `plots`, or where `target_dir`
+    already has them) of `run_dirs` into `target_dir`.
 
     Returns the markdown followed by a line saying where the files went: what the command line
     prints (`lc_bench.leaderboard` is the same without the printing).
     """
     board = build(run_dirs, options)
-    board.written = write_outputs(board, run_dirs, target_dir, samples_per_cell)
+    board.written = write_outputs(board, run_dirs, target_dir, samples_per_cell, plots)
     return leaderboard_text(board, target_dir)
 
 
 def leaderboard_text(board: Leaderboard, target_dir: Path) -> str:
     """The markdown, then where the files went (and any lines skipped as unreadable)."""
     html = next(path for path in board.written if path.suffix == ".html")
-    return leaderboard_markdown(board) + f"\nwrote {len(board.written)} files to {target_dir} (open {html})\n"
+    markdown = board.written_markdown if board.written_markdown is not None else leaderboard_markdown(board)
+    return markdown + f"\nwrote {len(board.written)} files to {target_dir} (open {html})\n"

@@ -122,6 +122,8 @@ class Leaderboard:
     generation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*OUTPUT_KEYS, "n", "score"]))
     # the output files last written for this board (outputs.write_outputs), for the caller to name
     written: list[Path] = field(default_factory=list)
+    # the markdown those outputs hold, for the caller to print without rendering it again
+    written_markdown: str | None = None
     # run folder -> record lines skipped as unreadable (corrupt JSON, foreign or type-corrupt lines)
     unreadable_lines: dict[str, int] = field(default_factory=dict)
     # per row label: the model, run folders, settings ids and invocations it pools
@@ -184,8 +186,10 @@ def label_models(
     labels = samples["model_name"].copy()
     if facts is not None and facts.model_ids:
         runs = samples["run"].astype(int)
-        ids = runs.map(lambda i: facts.model_ids[i])
-        paths = runs.map(lambda i: facts.model_paths[i] or facts.model_ids[i])
+        # by run index through a Series (one lookup per run, not a Python call per sample)
+        ids = runs.map(pd.Series(facts.model_ids, dtype=object))
+        paths = runs.map(pd.Series([path or model for path, model in zip(facts.model_paths, facts.model_ids,
+                                                                           strict=True)], dtype=object))
         several = ids.groupby(labels).nunique()
         for label in several[several > 1].index:
             chosen = labels == label

@@ -275,7 +275,8 @@ def _filter_options(board: Leaderboard, drill: list[dict[str, Any]]) -> dict[str
     task_family: dict[str, str] = {}
     for frame in (board.cells[board.cells["level"] == "task"], board.samples):
         if not frame.empty and "family" in frame:
-            for task, family in zip(frame["task"].astype(str), frame["family"].astype(str), strict=True):
+            pairs = frame[["task", "family"]].drop_duplicates()  # a million samples hold a few dozen pairs
+            for task, family in zip(pairs["task"].astype(str), pairs["family"].astype(str), strict=True):
                 task_family.setdefault(task, family)
     by_family: dict[str, list[str]] = {}
     for task in sorted(tasks):

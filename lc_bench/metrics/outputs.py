@@ -41,6 +41,7 @@ def write_outputs(
     leaderboard costs); None writes them only where plots/ already exists, so PNGs once asked for
     never go stale when a resumed run rewrites the tables (the HTML page draws its own plots)."""
     markdown = leaderboard_markdown(board)
+    board.written_markdown = markdown
     html = render_html(board, run_dirs, per_cell)
     folder.mkdir(parents=True, exist_ok=True)
     plots_dir = folder / PLOTS_DIR

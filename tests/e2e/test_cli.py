@@ -309,8 +309,8 @@ def test_tasks_filters():
 
 
 def test_png_plots_are_written_on_request_and_then_kept_up_to_date(tiny_model_dir, tmp_path):
-    # a run writes the tables and the HTML page (which draws its own plots); PNGs cost matplotlib,
-    # so they come with --plots or `lc-bench leaderboard`, and once made a resumed run rewrites them
+    # a run or a leaderboard writes the tables and the HTML page (which draws its own plots); PNGs
+    # cost matplotlib, so they come with --plots, and once made every rewrite of the tables redoes them
     out = tmp_path / "results"
     args = ["run", "--runner", "echo", "--model", str(tiny_model_dir), "--lengths", "1k", "--out", str(out),
             "--name", "p"]
@@ -318,6 +318,10 @@ def test_png_plots_are_written_on_request_and_then_kept_up_to_date(tiny_model_di
     run_dir = out / "p"
     assert (run_dir / "leaderboard.html").exists() and not (run_dir / "plots").exists()
     assert "wrote 4 files" in first.stdout
+    assert "wrote 4 files" in lc_bench("leaderboard", str(run_dir)).stdout
+    assert not (run_dir / "plots").exists()
+    lc_bench("leaderboard", str(run_dir), "--plots")
+    assert sorted(p.name for p in (run_dir / "plots").glob("*.png"))
     lc_bench(*args, "--plots")
     made = {p.name: p.stat().st_mtime_ns for p in (run_dir / "plots").glob("*.png")}
     assert "length_overall.png" in made and any(name.startswith("heatmap_") for name in made)
