@@ -13,7 +13,7 @@ do, a notebook can do with the same options (`resolve_run_config` names them).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,7 +85,13 @@ class EvalResult:
 
     run_dir: Path
     summary: RunSummary
-    leaderboard: Leaderboard
+    written_board: Leaderboard | None = field(default=None, repr=False)  # the board its output files hold
+
+    @cached_property
+    def leaderboard(self) -> Leaderboard:
+        """The run's tables: those its output files were written from, else built on first use
+        (a rerun of a finished run with `write_outputs=False` then costs its keys and nothing more)."""
+        return self.written_board if self.written_board is not None else leaderboard([self.run_dir])
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -185,9 +191,10 @@ def run(
     from lc_bench.runloop import run_evaluation
 
     summary = run_evaluation(config, progress=progress)
-    board = leaderboard([summary.run_dir], out=summary.run_dir if write_outputs else None,
-                        plots=True if plots else None)
-    return EvalResult(run_dir=summary.run_dir, summary=summary, leaderboard=board)
+    if not write_outputs:
+        return EvalResult(run_dir=summary.run_dir, summary=summary)
+    board = leaderboard([summary.run_dir], out=summary.run_dir, plots=True if plots else None)
+    return EvalResult(run_dir=summary.run_dir, summary=summary, written_board=board)
 
 
 def judge(

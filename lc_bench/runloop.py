@@ -25,7 +25,7 @@ from lc_bench.registry import RUNNERS, TASKS
 from lc_bench.run_identity import choose_run_dir, settings_of
 from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_options, public_options
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
-from lc_bench.specs import SampleSpec, spec_key
+from lc_bench.specs import SampleSpec, spec_keys
 from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
 from lc_bench.tasks.datafiles import fixture_policy, one_warning_per_run
@@ -358,7 +358,7 @@ def prepare_run(
         if listed is None:
             eager.append(task)
         else:
-            specs.update((spec_key(spec, identity, params), spec) for spec in listed)
+            specs.update(zip(spec_keys(listed, identity, params), listed, strict=True))
     done = frozenset(RunStore(run_dir).done_keys() & specs.keys()) if specs else frozenset()
     samples, skipped, config = build_under_protocol(eager, tokenizer, config, progress)
     built: dict[str, Sample | None] = {}

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,11 +60,22 @@ class SampleSpec:
         return (self.task, self.target_length)
 
 
+SPEC_FIELDS = tuple(sorted(field.name for field in fields(SampleSpec)))
+
+
 def spec_key(spec: SampleSpec, runner_identity: dict[str, Any], params: GenerationParams) -> str:
-    """The resume key of a spec'd sample (same form as `runloop.sample_key`, a different hash)."""
-    payload = {
-        "spec": asdict(spec),
-        "runner": runner_identity,
-        "generation": params.model_dump(mode="json"),
-    }
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()[:32]
+    """The resume key of a spec'd sample (same form as `runloop.sample_key`, a different hash): the
+    SHA-256 of the canonical JSON of {"spec": its fields, "runner": ..., "generation": ...}."""
+    return next(spec_keys([spec], runner_identity, params))
+
+
+def spec_keys(specs: Iterable[SampleSpec], runner_identity: dict[str, Any], params: GenerationParams) -> Iterator[str]:
+    """`spec_key` of each spec, the runner's and generation's part serialised once: a rerun of a
+    finished run computes a key per sample and builds nothing, so these keys are most of its cost.
+    The text hashed is exactly the canonical JSON of the whole payload (keys sorted: generation,
+    runner, spec), so the keys are those of every earlier release."""
+    head = ('{"generation":' + canonical_json(params.model_dump(mode="json"))
+            + ',"runner":' + canonical_json(runner_identity) + ',"spec":').encode("utf-8")
+    for spec in specs:
+        body = canonical_json({name: getattr(spec, name) for name in SPEC_FIELDS})
+        yield hashlib.sha256(head + body.encode("utf-8") + b"}").hexdigest()[:32]

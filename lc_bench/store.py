@@ -49,6 +49,10 @@ def check_writable(run_dir: Path) -> None:
         raise UsageError(f"output dir {run_dir} is not writable") from None
 
 
+# the last `RunStore._latest` reading: (path, accept, inode, size, mtime) -> (latest, foreign lines)
+_LATEST_READ: dict[tuple, tuple[dict[str, dict[str, Any]], int]] = {}
+
+
 def json_lines(path: Path) -> Iterator[Any]:
     """The JSON value of each complete, non-blank line; None for a line that is not JSON (not
     UTF-8, cut, or nested past the parser's depth). A torn tail from a killed writer ends it."""
@@ -245,8 +249,19 @@ class RunStore:
         return {key: Completion.model_validate(row) for key, row in latest.items() if not row.get("error")}
 
     def _latest(self, path: Path, accept: Callable[[Any], bool]) -> dict[str, dict[str, Any]]:
-        """Each key's latest accepted line; the others are counted in `foreign_lines`."""
-        latest: dict[str, dict[str, Any]] = {}
+        """Each key's latest accepted line; the others are counted in `foreign_lines`. A file read
+        before in this process and unchanged since (same inode, size and modification time) is not
+        parsed again: a run reads its records once to plan and once more after taking the lock."""
+        try:
+            status = path.stat()
+            state: tuple | None = (str(path.resolve()), accept, status.st_ino, status.st_size, status.st_mtime_ns)
+        except OSError:
+            state = None
+        if state is not None and state in _LATEST_READ:
+            latest, foreign = _LATEST_READ[state]
+            self._foreign[path.name] = foreign
+            return dict(latest)
+        latest = {}
         foreign = 0
         for value in json_lines(path):
             if accept(value):
@@ -254,6 +269,9 @@ class RunStore:
             else:
                 foreign += 1
         self._foreign[path.name] = foreign
+        if state is not None:
+            _LATEST_READ.clear()  # one file's reading kept at a time: memory stays that of one run
+            _LATEST_READ[state] = (dict(latest), foreign)
         return latest
 
     def append_stage(self, completion: Completion) -> None:

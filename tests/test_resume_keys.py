@@ -60,6 +60,25 @@ def test_spec_keys_are_equal_for_equal_settings_and_differ_in_every_field():
     assert spec_key(SPEC, identity, GenerationParams(temperature=0.5)) != key
 
 
+def test_spec_keys_are_those_of_earlier_releases():
+    # finished runs resume by these keys: serialising the runner's part once must hash the same text
+    # as the whole payload's canonical JSON did
+    import hashlib
+    from dataclasses import asdict
+
+    from lc_bench.specs import canonical_json, spec_keys
+
+    identity = {"runner": "hf", "model": "m", "options": {"ß": "ü", "n": 2}}
+    params = GenerationParams(temperature=0.5)
+    specs = [SPEC, *(replace(SPEC, **{name: value}) for name, value in CHANGED.items()),
+             replace(SPEC, params='{"question":"¿qué?"}', depth=12.5)]
+    earlier = [hashlib.sha256(canonical_json({"spec": asdict(spec), "runner": identity,
+                                              "generation": params.model_dump(mode="json")}).encode()).hexdigest()[:32]
+               for spec in specs]
+    assert list(spec_keys(specs, identity, params)) == earlier
+    assert [spec_key(spec, identity, params) for spec in specs] == earlier
+
+
 @pytest.mark.parametrize("name", sorted(GRID))
 def test_build_one_gives_the_sample_build_gives(name, tiny_tokenizer, grid_tasks):
     task = make_task(TASKS.get(name), GRID[name])
