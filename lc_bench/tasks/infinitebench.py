@@ -137,7 +137,7 @@ class InfiniteBenchTask(TaskBase):
                     fitted = (text, tokenizer.count(self._wrap(text), chat), cut)
                     over += fitted[1] + max_new > length
                 elif budget > 0 and (whole <= budget or self.params.truncation == "middle"):
-                    fitted = middle_cut(tokenizer, prompt, self._wrap, chat, budget, ids)
+                    fitted = middle_cut(tokenizer, prompt, self._wrap, chat, budget, ids, count=whole)
                 if fitted is None:
                     skipped += 1
                     continue

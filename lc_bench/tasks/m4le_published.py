@@ -197,7 +197,7 @@ class M4LEPublishedTask(TaskBase):
                 whole = tokenizer.count(self._wrap(prompt), chat)
                 fitted = None
                 if budget > 0 and (whole <= budget or self.params.truncation == "middle"):
-                    fitted = middle_cut(tokenizer, prompt, self._wrap, chat, budget)
+                    fitted = middle_cut(tokenizer, prompt, self._wrap, chat, budget, count=whole)
                 if fitted is None:
                     skipped += 1
                     continue

@@ -16,12 +16,14 @@ def middle_cut(
     chat: bool,
     budget: int,
     ids: list[int] | None = None,
+    count: int | None = None,
 ) -> tuple[str, int, bool] | None:
     """(prompt, rendered tokens, cut?) with the rendered prompt at most `budget` tokens: the prompt
     as is when it fits, else its first keep//2 and last keep - keep//2 tokens (truncate_input's
     `input[:n // 2] + input[-n // 2:]`), decoded together, `keep` adjusted until the rendered count
-    is the budget (or the closest below it that was tried). None: nothing fits."""
-    count = tokenizer.count(wrap(prompt), chat)
+    is the budget (or the closest below it that was tried). None: nothing fits. `ids` (the
+    prompt's tokens) and `count` (its rendered count) spare encodes a caller already made."""
+    count = tokenizer.count(wrap(prompt), chat) if count is None else count
     if count <= budget:
         return prompt, count, False
     ids = tokenizer.encode(prompt) if ids is None else ids

@@ -107,6 +107,21 @@ def test_a_run_length_picks_its_bucket_and_fits_the_prompt(tiny_tokenizer):
     assert none == []
 
 
+def test_a_prompt_that_fits_is_counted_once(tiny_tokenizer, monkeypatch):
+    # the build's count (kept as full_prompt_tokens) is the one the fit uses: no second encode
+    calls = []
+    original = tiny_tokenizer.count
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_tokenizer, "count", counted)
+    samples = _build("m4le_pub_arxiv", {"data": "fixture"}, lengths=(2048,), tokenizer=tiny_tokenizer)
+    assert samples and not any(s.truncated for s in samples)
+    assert len(calls) == len(samples)
+
+
 def test_malformed_or_missing_data_is_one_line(tmp_path, tiny_tokenizer):
     bad = tmp_path / "arxiv.jsonl"
     bad.write_text(json.dumps({"instruction": "x", "input": "y", "answers": "z", "length_bucket": 1000}) + "\n")
