@@ -26,7 +26,7 @@ from lc_bench.run_identity import choose_run_dir, settings_of
 from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_options, public_options
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
 from lc_bench.specs import SampleSpec, spec_keys
-from lc_bench.store import RunStore, check_writable
+from lc_bench.store import RunStore, check_writable, forget_readings
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
 from lc_bench.tasks.datafiles import fixture_policy, one_warning_per_run
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
@@ -325,6 +325,7 @@ def prepare_run(
 
     Raises UsageError on any bad input; writes nothing.
     """
+    forget_readings()  # records are read afresh by each run (then once for planning and locking both)
     task_classes = [TASKS.get(name) for name in config.tasks]
     runner_class = RUNNERS.get(config.runner)
     options = parse_options(runner_class, config.runner_options)

@@ -53,6 +53,11 @@ def check_writable(run_dir: Path) -> None:
 _LATEST_READ: dict[tuple, tuple[dict[str, dict[str, Any]], int]] = {}
 
 
+def forget_readings() -> None:
+    """Drop the remembered records reading (`RunStore._latest`): called as each run starts."""
+    _LATEST_READ.clear()
+
+
 def json_lines(path: Path) -> Iterator[Any]:
     """The JSON value of each complete, non-blank line; None for a line that is not JSON (not
     UTF-8, cut, or nested past the parser's depth). A torn tail from a killed writer ends it."""
@@ -250,8 +255,10 @@ class RunStore:
 
     def _latest(self, path: Path, accept: Callable[[Any], bool]) -> dict[str, dict[str, Any]]:
         """Each key's latest accepted line; the others are counted in `foreign_lines`. A file read
-        before in this process and unchanged since (same inode, size and modification time) is not
-        parsed again: a run reads its records once to plan and once more after taking the lock."""
+        before in this run and unchanged since (same inode, size and modification time) is not
+        parsed again: a run reads its records once to plan and once more after taking the lock
+        (`forget_readings` starts each run afresh, so an edit that keeps a file's size and lands in
+        the same clock tick is never missed across runs)."""
         try:
             status = path.stat()
             state: tuple | None = (str(path.resolve()), accept, status.st_ino, status.st_size, status.st_mtime_ns)
