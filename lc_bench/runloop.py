@@ -375,9 +375,11 @@ def prepare_run(
                 keys = [key for key, spec in pending if spec in wanted]
                 built.update(zip(keys, build_specs(task, context, chunk), strict=True))
                 # one sample at every other pending length too: a length the task cannot fill (its
-                # fixed parts exceed the budget) is bad input, refused before anything is written
+                # fixed parts exceed the budget) is bad input, refused before anything is written;
+                # kept for the stream, which builds only what is not built yet (never twice)
+                key_of = {spec: key for key, spec in pending}
                 for spec in first_spec_per_length(pending, skip=chunk[0].target_length):
-                    build_specs(task, context, [spec])
+                    built[key_of[spec]] = build_specs(task, context, [spec])[0]
                 if progress is not None:
                     ProgressHooks(progress).building(task.name, len(chunk), time.perf_counter() - began)
         config = labelled_for_fixtures(config, policy.used)
@@ -437,11 +439,12 @@ def stream_samples(prepared: PreparedRun, keyed: dict[str, Sample], done: set[st
         pending = [spec for key, spec in prepared.specs.items() if spec.task == task.name and key not in done]
         for chunk in spec_chunks(task, pending):
             keys = [keys_of[spec] for spec in chunk]
-            if all(key in prepared.built for key in keys):
-                samples = [prepared.built.pop(key) for key in keys]
-            else:
+            missing = [spec for spec, key in zip(chunk, keys, strict=True) if key not in prepared.built]
+            fresh: Iterator[Sample | None] = iter(())
+            if missing:  # samples depend on their spec alone: built apart, they are the same
                 with fixture_policy(prepared.config.protocol.removesuffix(FIXTURES_SUFFIX), allowed):
-                    samples = build_specs(task, context, chunk)
+                    fresh = iter(build_specs(task, context, missing))
+            samples = [prepared.built.pop(key) if key in prepared.built else next(fresh) for key in keys]
             for key, sample in zip(keys, samples, strict=True):
                 if sample is not None:
                     yield key, sample if prepared.window is None else clip_to_window(sample, prepared.window)

@@ -223,3 +223,19 @@ def test_a_request_that_cannot_be_sent_becomes_an_error_record(tiny_model_dir, t
     errors = [row["completion"]["error"] for row in rows if row["completion"]["error"]]
     assert [(row["key"]) for row in rows if row["completion"]["error"]] == failed
     assert len(errors) == 1 and "cannot render this request" in errors[0]["message"]
+
+
+def test_every_sample_of_a_run_is_built_once(tiny_model_dir, tmp_path, grid_tasks, monkeypatch):  # noqa: F811
+    # the one sample per other length tried before the run (bad input first) is kept for the stream,
+    # which builds only the samples not built yet
+    built: list[tuple[str, int, float | None, int]] = []
+    original = TaskBase.build_cell
+
+    def build_cell(self, context, length, depth, indices):
+        built.extend((self.name, length, depth, index) for index in indices)
+        return original(self, context, length, depth, indices)
+
+    monkeypatch.setattr(TaskBase, "build_cell", build_cell)
+    result = run(tiny_model_dir, tmp_path, lengths=(1024, 2048, 3072), tasks="niah_single_1,vt")
+    assert result.summary.generated == 3 * 2 * 2 + 3 * 2
+    assert len(built) == len(set(built)) == result.summary.generated
