@@ -225,10 +225,11 @@ def pooled_runs(samples: pd.DataFrame, run_names: list[str], facts: RunFacts | N
     invocations that wrote them."""
     pooled = {}
     for label, group in samples.groupby(samples["model"].astype(str), sort=True):
-        settings = sorted(set(group["settings"].astype(str)) - {""})
+        # distinct values first (a million samples hold a handful): never a Python loop per sample
+        settings = sorted({str(value) for value in group["settings"].unique()} - {""})
         pooled[label] = {
             "model": str(group["model_name"].iloc[0]),
-            "runs": [run_names[int(i)] for i in sorted(set(group["run"]))],
+            "runs": [run_names[int(i)] for i in sorted(group["run"].unique())],
             "settings": settings,
             "protocols": sorted({protocol_of(s, facts) for s in settings} or {DEFAULT_PROTOCOL}),
             "invocations": [entry for s in settings for entry in (facts.invocations.get(s, []) if facts else [])],
