@@ -181,36 +181,45 @@ def label_models(
     - another runner: "model (runner)";
     - other settings (seed, temperature, output budget, runner options): "model (seed=5)";
     and, when two runs still hold the same task at the same length, each run its own row,
-    "model [run folder]". The original model name stays in `model_name`."""
-    samples["model_name"] = samples["model"].astype(str)
-    labels = samples["model_name"].copy()
+    "model [run folder]". The original model name stays in `model_name`.
+
+    Labels are decided once per distinct (model, run, runner, settings), a handful, and then given
+    to every sample: a million samples never go through a string operation each."""
+    keys = ["model", "run", "runner", "settings"]
+    combo = samples.groupby(keys, observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(samples))).groupby(combo).first().to_numpy()
+    combos = samples.iloc[first][keys].reset_index(drop=True)  # row i: combination i
+    names = combos["model"].astype(str)
+    labels = names.copy()
     if facts is not None and facts.model_ids:
-        runs = samples["run"].astype(int)
-        # by run index through a Series (one lookup per run, not a Python call per sample)
-        ids = runs.map(pd.Series(facts.model_ids, dtype=object))
-        paths = runs.map(pd.Series([path or model for path, model in zip(facts.model_paths, facts.model_ids,
-                                                                           strict=True)], dtype=object))
+        runs = combos["run"].astype(int)
+        ids = runs.map(lambda i: facts.model_ids[i])
+        paths = runs.map(lambda i: facts.model_paths[i] or facts.model_ids[i])
         several = ids.groupby(labels).nunique()
         for label in several[several > 1].index:
             chosen = labels == label
             shown = paths[chosen] if paths[chosen].nunique() == ids[chosen].nunique() else ids[chosen]
             labels[chosen] = label + " (" + shown + ")"
-    labels = _distinguish(labels, samples["runner"].astype(str))
+    labels = _distinguish(labels, combos["runner"].astype(str))
     if facts is not None:
-        settings = samples["settings"].astype(str)
+        settings = combos["settings"].astype(str)
         several = settings.groupby(labels).nunique()
         for label in several[several > 1].index:
             chosen = labels == label
-            names = settings_labels(sorted(set(settings[chosen])), facts)
-            labels[chosen] = label + " (" + settings[chosen].map(names) + ")"
+            names_of = settings_labels(sorted(set(settings[chosen])), facts)
+            labels[chosen] = label + " (" + settings[chosen].map(names_of) + ")"
     if run_names is not None:
-        cells = samples.assign(label=labels, task_name=samples["task"].astype(str))
+        cells = pd.DataFrame({"combo": combo, "task_name": samples["task"].to_numpy(),
+                              "target_length": samples["target_length"].to_numpy()}).drop_duplicates()
+        cells["label"] = labels.to_numpy()[cells["combo"].to_numpy()]
+        cells["run"] = combos["run"].to_numpy()[cells["combo"].to_numpy()]
         runs_per_cell = cells.groupby(["label", "task_name", "target_length"], observed=True)["run"].nunique()
         overlapping = set(runs_per_cell[runs_per_cell > 1].index.get_level_values("label"))
         for label in overlapping:
             chosen = labels == label
-            labels[chosen] = label + " [" + samples.loc[chosen, "run"].map(lambda i: run_names[i]) + "]"
-    samples["model"] = labels
+            labels[chosen] = label + " [" + combos.loc[chosen, "run"].map(lambda i: run_names[i]) + "]"
+    samples["model_name"] = names.to_numpy(dtype=object)[combo]
+    samples["model"] = labels.to_numpy(dtype=object)[combo]
     return samples
 
 
