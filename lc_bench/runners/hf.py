@@ -36,9 +36,10 @@ class HFOptions(RunnerOptions):
         "auto",
         description=(
             "auto: 1 on CPU, 8 on GPU. On CPU a batch runs no faster than its prompts one by one on "
-            "long prompts and needs more memory (SmolLM2 8k: 38 s per prompt alone vs 51 s batched; "
-            "batch 6 1.14-1.22x slower, 2x RSS); tiny models and short prompts can gain from a set "
-            "N: measure with benchmarks/hf_batching.py"
+            "long prompts and needs more memory (SmolLM2 on 2 cores: batch 4 of 1.6-2k-token prompts "
+            "1.83x slower and 1.32x the peak memory of batch 1; at 8k, 38 s per prompt alone vs 51 s "
+            "batched); tiny models and short prompts can gain from a set N: measure with "
+            "benchmarks/hf_batching.py"
         ),
     )
     max_batch_tokens: int = Field(65536, ge=1, description="cap on padded tokens per batch")
