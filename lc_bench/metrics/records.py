@@ -2,8 +2,7 @@
 
 Only the fields the leaderboard needs are kept (numbers and dictionary-encoded names, about 40
 bytes a sample), never the records themselves. The fast path is Arrow's multithreaded JSON reader
-with an explicit schema, in 4 MiB blocks, a large file cut at line ends into ranges read on a thread
-each (Arrow parses without the GIL); files it cannot read (a corrupt line, records written
+with an explicit schema, in 4 MiB blocks; files it cannot read (a corrupt line, records written
 before the flat `score` field existed) go through a line-by-line path with the same result.
 
 A key's latest record wins, across all runs given, in order: a retried error is superseded by its
@@ -15,10 +14,8 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import typing
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +31,6 @@ from lc_bench.schema import GenerationError, Record
 from lc_bench.store import RECORDS, read_manifest
 
 BLOCK_BYTES = 4 << 20  # measured: larger blocks raise peak memory, smaller ones cost time
-PARALLEL_BYTES = 32 << 20  # a file read on several threads has at least this much per thread
-READ_THREADS = 4
 # Record fields the frame keeps (their Arrow types are derived from `Record`), plus the error flag
 # (completion.error) and the metadata keys the tasks declared as report axes (`Catalog`).
 RECORD_COLUMNS = ("key", "task", "family", "model", "runner", "target_length", "depth", "input_tokens",
@@ -91,12 +86,11 @@ def _complete_length(path: Path) -> int:
 
 
 class _LimitedReader(io.RawIOBase):
-    """A binary file read from `start` up to `limit` bytes, for Arrow's streaming reader."""
+    """A binary file read only up to `limit` bytes, for Arrow's streaming reader."""
 
-    def __init__(self, path: Path, limit: int, start: int = 0) -> None:
+    def __init__(self, path: Path, limit: int) -> None:
         self._handle = path.open("rb")
-        self._handle.seek(start)
-        self._left = limit - start
+        self._left = limit
 
     def readable(self) -> bool:
         return True
@@ -140,12 +134,11 @@ def _hash_arrow_keys(keys: pa.Array) -> np.ndarray:
     raise pa.ArrowInvalid("a record without a key")
 
 
-def _arrow_batches(path: Path, limit: int, catalog: Catalog, start: int = 0) -> Iterator[pa.RecordBatch]:
-    """Compact Arrow batches (hashed keys, dictionary-encoded names) of the lines in bytes
-    [start, limit); converted to pandas once."""
+def _arrow_batches(path: Path, limit: int, catalog: Catalog) -> Iterator[pa.RecordBatch]:
+    """Compact Arrow batches (hashed keys, dictionary-encoded names); converted to pandas once."""
     labels, numbers = catalog.label_fields(), catalog.number_fields()
     reader = pa_json.open_json(
-        pa.PythonFile(_LimitedReader(path, limit, start), mode="r"),
+        pa.PythonFile(_LimitedReader(path, limit), mode="r"),
         read_options=pa_json.ReadOptions(block_size=BLOCK_BYTES),
         parse_options=pa_json.ParseOptions(
             explicit_schema=arrow_schema(labels, numbers), unexpected_field_behavior="ignore"
@@ -168,34 +161,8 @@ def _arrow_batches(path: Path, limit: int, catalog: Catalog, start: int = 0) -> 
         yield pa.RecordBatch.from_pydict(columns)
 
 
-def _line_starts(path: Path, limit: int, parts: int) -> list[int]:
-    """Byte offsets cutting [0, limit) into about `parts` ranges, each cut just after a newline."""
-    cuts = [0]
-    with path.open("rb") as handle:
-        for part in range(1, parts):
-            handle.seek(max(cuts[-1], limit * part // parts))
-            handle.readline()  # to the end of the line the cut fell in
-            position = handle.tell()
-            if position >= limit:
-                break
-            if position > cuts[-1]:
-                cuts.append(position)
-    return [*cuts, limit]
-
-
 def _arrow_frame(path: Path, limit: int, catalog: Catalog) -> pd.DataFrame:
-    """The file's records, its ranges read by one streaming reader each on threads of their own:
-    a reader parses one block at a time, and Arrow parses with the GIL released, so a large file
-    reads about as many times faster as there are cores (the ranges are joined in file order)."""
-    parts = min(READ_THREADS, os.cpu_count() or 1, max(1, limit // PARALLEL_BYTES))
-    cuts = _line_starts(path, limit, parts)
-    if len(cuts) == 2:
-        batches = list(_arrow_batches(path, limit, catalog))
-    else:
-        with ThreadPoolExecutor(len(cuts) - 1) as pool:
-            ranges = pool.map(lambda bounds: list(_arrow_batches(path, bounds[1], catalog, bounds[0])),
-                              list(zip(cuts, cuts[1:], strict=False)))
-            batches = [batch for part in ranges for batch in part]
+    batches = list(_arrow_batches(path, limit, catalog))
     if not batches:
         return pd.DataFrame()
     frame = pa.Table.from_batches(batches).unify_dictionaries().to_pandas()

@@ -355,26 +355,3 @@ def test_merged_rows_name_settings_and_invocations():
     }
     assert merged_rows(pooled) == {"a": ["2 invocations: r: t1, r: t2"]}
 
-
-@pytest.mark.parametrize("threads", [2, 3, 4])
-def test_a_file_read_in_ranges_on_threads_reads_as_one(tmp_path, monkeypatch, threads):
-    # a large file is cut at line ends into ranges read by one streaming reader each: the frame
-    # (rows in file order, line numbers, the latest record of a retried key) is the one-reader frame
-    import lc_bench.metrics.records as records
-
-    rows = [Row(f"k{i % 37}", float(i % 3) * 50, 1024 * (1 + i % 3), task=("niah", "vt")[i % 2],
-                depth=float(i % 11) * 10, error=i % 17 == 0) for i in range(300)]
-    run = write_run(tmp_path / "r", rows)
-    with (run / "records.jsonl").open("a") as handle:
-        handle.write('{"key": "torn", "task": "niah", "sco')
-    monkeypatch.setattr(records, "READ_THREADS", 1)
-    alone = load_samples([run])
-    size = (run / "records.jsonl").stat().st_size
-    monkeypatch.setattr(records, "READ_THREADS", threads)
-    monkeypatch.setattr(records, "PARALLEL_BYTES", size // (threads + 1))
-    monkeypatch.setattr(records.os, "cpu_count", lambda: threads)
-    cuts = records._line_starts(run / "records.jsonl", records._complete_length(run / "records.jsonl"), threads)
-    assert len(cuts) == threads + 1
-    ranged = load_samples([run])
-    pd.testing.assert_frame_equal(alone, ranged)
-    assert len(alone) == 37 and sorted(alone["line"])[-1] == 299
