@@ -26,7 +26,7 @@ from lc_bench.run_identity import choose_run_dir, settings_of
 from lc_bench.runners.base import Runner, RunnerContext, RunnerOptions, parse_options, public_options
 from lc_bench.schema import RECORD_SCHEMA_VERSION, Completion, GenerationParams, Record, Request, Sample
 from lc_bench.specs import SampleSpec, spec_keys
-from lc_bench.store import RunStore, check_writable, forget_readings
+from lc_bench.store import RunStore, check_writable
 from lc_bench.tasks.base import BuildContext, FollowUp, Task, make_task
 from lc_bench.tasks.datafiles import fixture_policy, one_warning_per_run
 from lc_bench.tokenizers import ModelTokenizer, resolve_tokenizer
@@ -303,6 +303,7 @@ class PreparedRun:
     done: frozenset[str] = frozenset()  # keys already recorded when the run was prepared
     built: dict[str, Sample | None] = field(default_factory=dict)  # key -> spec'd sample built already
     context: BuildContext | None = None
+    store: RunStore | None = None  # the store that planned (its reading spares `execute` a second parse)
 
     @property
     def pending_specs(self) -> list[SampleSpec]:
@@ -325,7 +326,6 @@ def prepare_run(
 
     Raises UsageError on any bad input; writes nothing.
     """
-    forget_readings()  # records are read afresh by each run (then once for planning and locking both)
     task_classes = [TASKS.get(name) for name in config.tasks]
     runner_class = RUNNERS.get(config.runner)
     options = parse_options(runner_class, config.runner_options)
@@ -360,7 +360,8 @@ def prepare_run(
             eager.append(task)
         else:
             specs.update(zip(spec_keys(listed, identity, params), listed, strict=True))
-    done = frozenset(RunStore(run_dir).done_keys() & specs.keys()) if specs else frozenset()
+    store = RunStore(run_dir)
+    done = frozenset(store.done_keys() & specs.keys()) if specs else frozenset()
     samples, skipped, config = build_under_protocol(eager, tokenizer, config, progress)
     built: dict[str, Sample | None] = {}
     if specs:  # build each grid task's first pending chunk now: bad input or data is refused here
@@ -386,7 +387,8 @@ def prepare_run(
     if window is not None:
         samples = [clip_to_window(sample, window) for sample in samples]
     prepared = PreparedRun(
-        config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped, specs, done, built, context
+        config, tasks, model, fingerprint, tokenizer, window, run_dir, samples, skipped, specs, done, built, context,
+        store,
     )
     return prepared, runner_class, options
 
@@ -464,7 +466,7 @@ def execute(prepared: PreparedRun, runner: Runner, progress: Progress, started: 
     manifest.run_name = prepared.run_dir.name
     manifest.model_fingerprint = prepared.fingerprint
     settings, settings_detail = settings_of(config, identity, params)
-    store = RunStore(prepared.run_dir)
+    store = prepared.store or RunStore(prepared.run_dir)
     manifest = store.open(manifest)
     # every option of this invocation, including those left out of the resume key (never a secret)
     manifest.invocations[-1]["runner_options"] = public_options(runner.options)

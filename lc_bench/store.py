@@ -49,15 +49,6 @@ def check_writable(run_dir: Path) -> None:
         raise UsageError(f"output dir {run_dir} is not writable") from None
 
 
-# the last `RunStore._latest` reading: (path, accept, inode, size, mtime) -> (latest, foreign lines)
-_LATEST_READ: dict[tuple, tuple[dict[str, dict[str, Any]], int]] = {}
-
-
-def forget_readings() -> None:
-    """Drop the remembered records reading (`RunStore._latest`): called as each run starts."""
-    _LATEST_READ.clear()
-
-
 def json_lines(path: Path) -> Iterator[Any]:
     """The JSON value of each complete, non-blank line; None for a line that is not JSON (not
     UTF-8, cut, or nested past the parser's depth). A torn tail from a killed writer ends it."""
@@ -185,6 +176,8 @@ class RunStore:
         self._lock: TextIO | None = None
         self.torn_bytes = 0
         self._foreign: dict[str, int] = {}  # file name -> lines in it that are not records
+        # file name -> (its inode, size and mtime when read, the latest lines, the foreign lines)
+        self._readings: dict[str, tuple[tuple[int, int, int], dict[str, dict[str, Any]], int]] = {}
 
     @property
     def foreign_lines(self) -> int:
@@ -254,20 +247,18 @@ class RunStore:
         return {key: Completion.model_validate(row) for key, row in latest.items() if not row.get("error")}
 
     def _latest(self, path: Path, accept: Callable[[Any], bool]) -> dict[str, dict[str, Any]]:
-        """Each key's latest accepted line; the others are counted in `foreign_lines`. A file read
-        before in this run and unchanged since (same inode, size and modification time) is not
-        parsed again: a run reads its records once to plan and once more after taking the lock
-        (`forget_readings` starts each run afresh, so an edit that keeps a file's size and lands in
-        the same clock tick is never missed across runs)."""
+        """Each key's latest accepted line; the others are counted in `foreign_lines`. A file this
+        store read before and unchanged since (same inode, size and modification time) is not
+        parsed again: a run plans with its store's reading and reads again after taking the lock."""
         try:
             status = path.stat()
-            state: tuple | None = (str(path.resolve()), accept, status.st_ino, status.st_size, status.st_mtime_ns)
+            state: tuple[int, int, int] | None = (status.st_ino, status.st_size, status.st_mtime_ns)
         except OSError:
             state = None
-        if state is not None and state in _LATEST_READ:
-            latest, foreign = _LATEST_READ[state]
-            self._foreign[path.name] = foreign
-            return dict(latest)
+        kept = self._readings.get(path.name)
+        if state is not None and kept is not None and kept[0] == state:
+            self._foreign[path.name] = kept[2]
+            return dict(kept[1])
         latest = {}
         foreign = 0
         for value in json_lines(path):
@@ -277,8 +268,7 @@ class RunStore:
                 foreign += 1
         self._foreign[path.name] = foreign
         if state is not None:
-            _LATEST_READ.clear()  # one file's reading kept at a time: memory stays that of one run
-            _LATEST_READ[state] = (dict(latest), foreign)
+            self._readings[path.name] = (state, dict(latest), foreign)
         return latest
 
     def append_stage(self, completion: Completion) -> None:

@@ -129,3 +129,21 @@ def test_a_killed_grid_run_resumes_only_what_is_missing(tiny_model_dir, tmp_path
     again = run(tiny_model_dir, tmp_path)
     assert (again.summary.generated, again.summary.skipped) == (2, 4)
     assert again.records["key"].nunique() == 6
+
+
+def test_a_run_parses_its_records_once(tiny_model_dir, tmp_path, grid_tasks, monkeypatch):
+    # the store that planned the run (keys already recorded) is the one that appends: its reading
+    # of an unchanged records file serves both, so a rerun parses the file once
+    import lc_bench.store as store
+
+    run(tiny_model_dir, tmp_path)
+    parsed: list[str] = []
+    original = store.json_lines
+
+    def counted(path):
+        parsed.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(store, "json_lines", counted)
+    again = run(tiny_model_dir, tmp_path)
+    assert again.summary.generated == 0 and parsed.count("records.jsonl") == 1
