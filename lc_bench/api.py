@@ -56,11 +56,11 @@ def leaderboard(
     bootstrap: int = 1000,
     seed: int = 0,
     samples_per_cell: int = 5,
-    plots: bool | None = None,
+    plots: bool = False,
 ) -> Leaderboard:
     """The leaderboard of one or more run folders; with `out`, also every output file there
-    (leaderboard.md, .csv, .json, .html and, with `plots`, PNGs under plots/; None: only where
-    plots/ already exists). `threshold` is the effective-length score (85.6 by default),
+    (leaderboard.md, .csv, .json, .html and, with `plots` or where plots/ already exists, PNGs
+    under plots/). `threshold` is the effective-length score (85.6 by default),
     `bootstrap` the replicates of the 95% intervals."""
     from lc_bench.metrics.aggregate import AggregateOptions
     from lc_bench.metrics.outputs import write_outputs
@@ -193,7 +193,7 @@ def run(
     summary = run_evaluation(config, progress=progress)
     if not write_outputs:
         return EvalResult(run_dir=summary.run_dir, summary=summary)
-    board = leaderboard([summary.run_dir], out=summary.run_dir, plots=True if plots else None)
+    board = leaderboard([summary.run_dir], out=summary.run_dir, plots=plots)
     return EvalResult(run_dir=summary.run_dir, summary=summary, written_board=board)
 
 

@@ -256,7 +256,7 @@ def leaderboard_command(
     target = out if out is not None else default_output_dir(runs)
     check_writable(target)
     options = AggregateOptions(threshold=threshold, replicates=bootstrap, seed=seed)
-    typer.echo(write_leaderboard(runs, target, options, samples_per_cell, True if plots else None), nl=False)
+    typer.echo(write_leaderboard(runs, target, options, samples_per_cell, plots), nl=False)
 
 
 @app.command("show", cls=_Command)

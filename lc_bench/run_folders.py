@@ -59,7 +59,7 @@ def write_leaderboard(
     target_dir: Path,
     options: AggregateOptions | None = None,
     samples_per_cell: int = DEFAULT_SAMPLES_PER_CELL,
-    plots: bool | None = None,
+    plots: bool = False,
 ) -> str:
     """Every leaderboard output (md, csv, json, html; PNG plots with `plots`, or where `target_dir`
     already has them) of `run_dirs` into `target_dir`.

@@ -187,7 +187,7 @@ def label_models(
     to every sample: a million samples never go through a string operation each."""
     keys = ["model", "run", "runner", "settings"]
     combo = samples.groupby(keys, observed=True, sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(samples))).groupby(combo).first().to_numpy()
+    _, first = np.unique(combo, return_index=True)  # combinations are numbered as first met
     combos = samples.iloc[first][keys].reset_index(drop=True)  # row i: combination i
     names = combos["model"].astype(str)
     labels = names.copy()

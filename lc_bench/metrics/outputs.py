@@ -33,20 +33,19 @@ def write_outputs(
     run_dirs: list[Path],
     folder: Path,
     per_cell: int = DEFAULT_SAMPLES_PER_CELL,
-    plots: bool | None = True,
+    plots: bool = True,
 ) -> list[Path]:
     """Writes each file whole (rendered first), so an error leaves no half-written output.
 
-    `plots`: also the PNGs under plots/ (matplotlib: about a second, most of what a short run's
-    leaderboard costs); None writes them only where plots/ already exists, so PNGs once asked for
-    never go stale when a resumed run rewrites the tables (the HTML page draws its own plots)."""
+    The PNGs under plots/ (matplotlib: about a second, most of what a short run's leaderboard
+    costs) are written with `plots`, and always where plots/ already exists, so PNGs once asked
+    for never go stale when a resumed run rewrites the tables (the HTML page draws its own plots)."""
     markdown = leaderboard_markdown(board)
     board.written_markdown = markdown
     html = render_html(board, run_dirs, per_cell)
     folder.mkdir(parents=True, exist_ok=True)
     plots_dir = folder / PLOTS_DIR
-    if plots is None:
-        plots = plots_dir.is_dir()
+    plots = plots or plots_dir.is_dir()
     written = [
         write_text_atomic(folder / "leaderboard.md", markdown),
         write_csv(board, folder / "leaderboard.csv"),
