@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from alternating import alternate
 
 PLAIN = """
 import json, sys, time
@@ -94,18 +95,8 @@ def main() -> None:
         spec_path = out / "spec.json"
         spec_path.write_text(json.dumps(spec))
         print(f"{len(spec['prompts'])} prompts ({args.tasks} at {args.lengths}), CPU, batch 1, greedy")
-        print(f"{'repeat':>6} {'order':>14} {'plain s':>8} {'lc-bench s':>10} {'ratio':>7}")
-        ratios = []
-        for repeat in range(args.repeats):
-            if repeat % 2:
-                plain, order = plain_seconds(spec_path), "plain first"
-                harness = harness_seconds(args, out, f"run{repeat}")
-            else:
-                harness, order = harness_seconds(args, out, f"run{repeat}"), "lc-bench first"
-                plain = plain_seconds(spec_path)
-            ratios.append(harness / plain)
-            print(f"{repeat:>6} {order:>14} {plain:>8.1f} {harness:>10.1f} {harness / plain:>6.3f}x")
-    print(f"ratio min {min(ratios):.3f}x, median {statistics.median(ratios):.3f}x (target <= 1.03)")
+        alternate(args.repeats, "plain", lambda: plain_seconds(spec_path),
+                  lambda repeat: harness_seconds(args, out, f"run{repeat}"))
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from alternating import alternate
 
 RAW = """
 import json, sys
@@ -73,18 +74,8 @@ def main() -> None:
         spec_path = out / "spec.json"
         spec_path.write_text(json.dumps(spec))
         print(f"{len(spec['prompts'])} prompts ({args.lengths}), {'GPU' if args.gpu else 'CPU'} engine, greedy")
-        print(f"{'repeat':>6} {'order':>14} {'raw s':>8} {'lc-bench s':>10} {'ratio':>7}")
-        ratios = []
-        for repeat in range(args.repeats):
-            if repeat % 2:
-                raw, order = raw_seconds(spec_path), "raw first"
-                harness = harness_seconds(args, out, f"run{repeat}")
-            else:
-                harness, order = harness_seconds(args, out, f"run{repeat}"), "lc-bench first"
-                raw = raw_seconds(spec_path)
-            ratios.append(harness / raw)
-            print(f"{repeat:>6} {order:>14} {raw:>8.1f} {harness:>10.1f} {harness / raw:>6.3f}x")
-    print(f"ratio min {min(ratios):.3f}x, median {statistics.median(ratios):.3f}x (target <= 1.03)")
+        alternate(args.repeats, "raw", lambda: raw_seconds(spec_path),
+                  lambda repeat: harness_seconds(args, out, f"run{repeat}"))
 
 
 def raw_spec(args: argparse.Namespace, out: Path) -> dict:
