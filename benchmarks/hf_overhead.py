@@ -5,7 +5,8 @@ ids, one prompt at a time (the runner's CPU batch size), each in a fresh process
 Both sides pay for starting Python, importing torch and transformers and loading the model; the
 harness adds building and fitting the samples, scoring, appending records and writing the run's
 leaderboard. The two are run in alternating order (plain first on odd repeats) so a machine that
-slows down during the run does not favour one side; every repeat prints both times and the ratio.
+slows down during the run does not favour one side; every repeat prints both wall times, both CPU
+times and their ratios (benchmarks/alternating.py).
 Target (issue 20): end to end <= 1.03x plain.
 
     python benchmarks/hf_overhead.py [--lengths 1k,2k] [--depths 0,50,100] [--samples 2] [--repeats 3]
@@ -19,7 +20,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from alternating import alternate
@@ -42,21 +42,17 @@ print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
 
-def harness_seconds(args: argparse.Namespace, out: Path, name: str) -> float:
+def run_harness(args: argparse.Namespace, out: Path, name: str) -> None:
     command = [sys.executable, "-m", "lc_bench.cli", "run", "--runner", "hf", "--runner-opt", "batch_size=1",
                "--tasks", args.tasks, "--lengths", args.lengths, "--depths", args.depths, "--samples",
                str(args.samples), "--out", str(out), "--name", name]
     if args.model:
         command += ["--model", args.model]
-    started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
 
 
-def plain_seconds(spec_path: Path) -> float:
-    started = time.perf_counter()
+def run_plain(spec_path: Path) -> None:
     subprocess.run([sys.executable, "-c", PLAIN, str(spec_path)], check=True, capture_output=True, text=True)
-    return time.perf_counter() - started  # the same span as the harness: interpreter start to exit
 
 
 def plain_spec(args: argparse.Namespace, out: Path) -> dict:
@@ -95,8 +91,8 @@ def main() -> None:
         spec_path = out / "spec.json"
         spec_path.write_text(json.dumps(spec))
         print(f"{len(spec['prompts'])} prompts ({args.tasks} at {args.lengths}), CPU, batch 1, greedy")
-        alternate(args.repeats, "plain", lambda: plain_seconds(spec_path),
-                  lambda repeat: harness_seconds(args, out, f"run{repeat}"))
+        alternate(args.repeats, "plain", lambda: run_plain(spec_path),
+                  lambda repeat: run_harness(args, out, f"run{repeat}"))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from alternating import alternate
@@ -38,22 +37,18 @@ print(json.dumps({"outputs": len(outputs)}))
 """
 
 
-def harness_seconds(args: argparse.Namespace, out: Path, name: str) -> float:
+def run_harness(args: argparse.Namespace, out: Path, name: str) -> None:
     engine_options = [] if args.gpu else ["dtype=float32", "enforce_eager=true", "cpu_kv_cache_gib=2"]
     command = [sys.executable, "-m", "lc_bench.cli", "run", "--runner", "vllm", "--lengths", args.lengths,
                "--depths", args.depths, "--samples", args.samples, "--out", str(out), "--name", name,
                *[x for option in engine_options for x in ("--runner-opt", option)]]
     if args.model:
         command += ["--model", args.model]
-    started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
 
 
-def raw_seconds(spec_path: Path) -> float:
-    started = time.perf_counter()
+def run_raw(spec_path: Path) -> None:
     subprocess.run([sys.executable, "-c", RAW, str(spec_path)], check=True, capture_output=True, text=True)
-    return time.perf_counter() - started  # the same span as the harness: interpreter start to exit
 
 
 def main() -> None:
@@ -74,8 +69,8 @@ def main() -> None:
         spec_path = out / "spec.json"
         spec_path.write_text(json.dumps(spec))
         print(f"{len(spec['prompts'])} prompts ({args.lengths}), {'GPU' if args.gpu else 'CPU'} engine, greedy")
-        alternate(args.repeats, "raw", lambda: raw_seconds(spec_path),
-                  lambda repeat: harness_seconds(args, out, f"run{repeat}"))
+        alternate(args.repeats, "raw", lambda: run_raw(spec_path),
+                  lambda repeat: run_harness(args, out, f"run{repeat}"))
 
 
 def raw_spec(args: argparse.Namespace, out: Path) -> dict:

@@ -86,7 +86,10 @@ class Registry(Generic[T]):
         return sorted(self._entries)
 
     def get(self, name: str) -> T:
-        self._load_builtins()
+        if name not in self._entries:
+            self._load_indexed(name)
+        if name not in self._entries:
+            self._load_builtins()
         failures = self._load_plugins() if name not in self._entries else []
         if name in self._entries:
             return self._entries[name]
@@ -95,15 +98,41 @@ class Registry(Generic[T]):
         hint = did_you_mean(name, self._entries)
         raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._entries))})")
 
+    def _load_indexed(self, name: str) -> None:
+        """Import only the built-in module that registered `name` last time (`name_index`), when the
+        package's sources are unchanged since; a miss leaves the full import to `_load_builtins`."""
+        if self._builtins_loaded:
+            return
+        from lc_bench import name_index
+
+        for package in self._builtin_modules:
+            module = name_index.read_index(package).get(name)
+            if module is not None:
+                importlib.import_module(module)
+                return
+
     def _load_builtins(self) -> None:
         """Import the built-in modules; a package means every module in it, so a new family is one
-        new module in lc_bench/tasks and no list to edit."""
+        new module in lc_bench/tasks and no list to edit. The name -> module index is refreshed
+        from what they registered."""
         if not self._builtins_loaded:
             self._builtins_loaded = True
             for name in self._builtin_modules:
                 module = importlib.import_module(name)
                 for found in pkgutil.iter_modules(getattr(module, "__path__", [])):
                     importlib.import_module(f"{name}.{found.name}")
+            self._store_index()
+
+    def _store_index(self) -> None:
+        """Write each built-in package's name -> defining module map when it differs from the stored one."""
+        from lc_bench import name_index
+
+        for package in self._builtin_modules:
+            prefix = f"{package}."
+            names = {name: module for name, entry in self._entries.items()
+                     if isinstance(module := getattr(entry, "__module__", None), str) and module.startswith(prefix)}
+            if names and names != name_index.read_index(package):
+                name_index.write_index(package, names)
 
     def _load_plugins(self) -> list[str]:
         """Import this registry's entry points once per process; one line per plugin that failed."""

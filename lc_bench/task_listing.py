@@ -10,15 +10,14 @@ those files' sizes and modification times and the plugin entry points; any chang
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import lc_bench
+from lc_bench.name_index import source_key
 
 CACHE_NAME = "tasks-listing.json"
 PLUGIN_GROUP = "lc_bench.tasks"
@@ -100,20 +99,6 @@ def filter_entries(
 
         chosen = [entry for entry in chosen if needle in haystack(entry)]
     return chosen
-
-
-def source_key(root: Path, plugins: list[str]) -> str:
-    """A digest of every .py file under `root` (path, size, modification time) and the plugins."""
-    digest = hashlib.sha256(f"{lc_bench.__version__}|{sys.version}".encode())
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                status = os.stat(os.path.join(folder, name))
-                digest.update(f"{folder}/{name}:{status.st_size}:{status.st_mtime_ns}\n".encode())
-    for plugin in plugins:
-        digest.update(f"plugin {plugin}\n".encode())
-    return digest.hexdigest()
 
 
 def _plugins() -> list[str]:

@@ -155,3 +155,113 @@ def test_a_builtin_package_registers_every_module_in_it(tmp_path, monkeypatch):
     finally:
         for name in [m for m in sys.modules if m.startswith("family_pkg")]:
             del sys.modules[name]
+
+
+def _indexed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package_name: str):
+    """A built-in package of two modules, each registering one name, with the cache in tmp_path;
+    returns (package, a fresh registry installed as its THINGS)."""
+    import importlib
+
+    monkeypatch.setenv("LC_BENCH_CACHE", str(tmp_path / "cache"))
+    package = tmp_path / package_name
+    package.mkdir()
+    (package / "__init__.py").write_text("THINGS = None\n")
+    for module, name in (("first", "alpha"), ("second", "beta")):
+        (package / f"{module}.py").write_text(
+            f"from {package_name} import THINGS\n\n@THINGS.register('{name}')\nclass {name.title()}: ...\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    imported = importlib.import_module(package_name)
+    imported.THINGS = Registry("thing", (package_name,))
+    return imported
+
+
+def _forget(package_name: str) -> None:
+    for name in [m for m in sys.modules if m.startswith(f"{package_name}.")]:
+        del sys.modules[name]
+
+
+def test_a_known_name_imports_only_the_module_that_registers_it(tmp_path, monkeypatch):
+    """After one full import the name -> module index is cached: a run of one task imports that
+    task's module, not every module of the package."""
+    import json
+
+    package = _indexed_package(tmp_path, monkeypatch, "indexed_pkg")
+    try:
+        assert package.THINGS.names() == ["alpha", "beta"]
+        stored = json.loads((tmp_path / "cache" / "names-indexed_pkg.json").read_text())
+        assert stored["names"] == {"alpha": "indexed_pkg.first", "beta": "indexed_pkg.second"}
+        _forget("indexed_pkg")
+        package.THINGS = fresh = Registry("thing", ("indexed_pkg",))
+        assert fresh.get("beta").__name__ == "Beta"
+        assert "indexed_pkg.second" in sys.modules and "indexed_pkg.first" not in sys.modules
+        assert fresh.names() == ["alpha", "beta"]  # listing still imports everything
+    finally:
+        _forget("indexed_pkg")
+        sys.modules.pop("indexed_pkg", None)
+
+
+def test_a_wrong_damaged_or_stale_index_only_costs_the_full_import(tmp_path, monkeypatch):
+    import json
+
+    from lc_bench import name_index
+
+    package = _indexed_package(tmp_path, monkeypatch, "misindexed_pkg")
+    index = tmp_path / "cache" / "names-misindexed_pkg.json"
+    try:
+        package.THINGS.names()
+        stored = json.loads(index.read_text())
+        # the index says beta lives in `first`, which does not register it: the full import finds it
+        index.write_text(json.dumps({"key": stored["key"], "names": {"beta": "misindexed_pkg.first"}}))
+        _forget("misindexed_pkg")
+        package.THINGS = fresh = Registry("thing", ("misindexed_pkg",))
+        assert fresh.get("beta").__name__ == "Beta" and fresh._builtins_loaded
+        # the full import wrote the right map back
+        assert json.loads(index.read_text())["names"]["beta"] == "misindexed_pkg.second"
+
+        index.write_text("{not json")
+        _forget("misindexed_pkg")
+        package.THINGS = fresh = Registry("thing", ("misindexed_pkg",))
+        assert fresh.get("alpha").__name__ == "Alpha" and fresh._builtins_loaded
+
+        # a module outside the package is never imported from the index
+        index.write_text(json.dumps({"key": stored["key"], "names": {"alpha": "os"}}))
+        assert name_index.read_index("misindexed_pkg") == {}
+
+        # an edited source file changes the key: the stored map no longer applies
+        index.write_text(json.dumps(stored))
+        assert name_index.read_index("misindexed_pkg") == stored["names"]
+        (tmp_path / "misindexed_pkg" / "first.py").write_text("# moved away\n")
+        name_index._package_key.cache_clear()
+        assert name_index.read_index("misindexed_pkg") == {}
+    finally:
+        name_index._package_key.cache_clear()
+        _forget("misindexed_pkg")
+        sys.modules.pop("misindexed_pkg", None)
+
+
+def test_every_builtin_name_is_found_through_the_index_in_a_fresh_process(tmp_path):
+    """Each built-in task and runner is registered by the module the index names, so in a new
+    process no lookup of a built-in falls back to importing them all (checked name by name)."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "LC_BENCH_CACHE": str(tmp_path)}
+    listing = "from lc_bench.registry import RUNNERS, TASKS; print(len(TASKS.names()) + len(RUNNERS.names()))"
+    count = subprocess.run([sys.executable, "-c", listing], env=env, capture_output=True, text=True, timeout=600)
+    assert count.returncode == 0, count.stderr
+    lookups = """
+import json, pathlib, sys
+from lc_bench.registry import RUNNERS, TASKS
+for registry, package in ((TASKS, "lc_bench.tasks"), (RUNNERS, "lc_bench.runners")):
+    names = json.loads((pathlib.Path(sys.argv[1]) / f"names-{package}.json").read_text())["names"]
+    for name in sorted(names):
+        registry.get(name)
+        if registry._builtins_loaded:
+            sys.exit(f"{name} fell back to the full import")
+    print(len(names))
+"""
+    found = subprocess.run([sys.executable, "-c", lookups, str(tmp_path)], env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert found.returncode == 0, found.stderr
+    assert sum(int(line) for line in found.stdout.split()) == int(count.stdout)

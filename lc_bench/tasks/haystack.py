@@ -195,9 +195,11 @@ def tokenize_haystack(tokenizer: ModelTokenizer, text: str, min_tokens: int, rep
     return _tokenize_with_sentences(tokenizer, joined, copy_chars)
 
 
+@lru_cache(maxsize=16)
 def _chars_per_token(tokenizer: ModelTokenizer, text: str) -> float:
     """Characters per token at the corpus' start, from a small probe: the prefix a length needs is
-    sized from it (a fixed guess over-tokenized Chinese and small vocabularies about twice over)."""
+    sized from it (a fixed guess over-tokenized Chinese and small vocabularies about twice over).
+    Kept per tokenizer and text, as their tokenization is: every length of a run asks again."""
     probe = _prefix(text, PROBE_CHARS)
     return len(probe) / max(1, len(tokenizer.encode(probe)))
 

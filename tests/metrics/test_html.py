@@ -284,3 +284,27 @@ def test_the_drilldown_holds_every_sample_a_panel_per_length(runs):
     html = render_html(build_leaderboard(runs), runs, per_cell=20)
     assert html.count('class="sample"') == 45 and html.count('<div class="panel') == 6
     assert html.count("<details class=\"drilldown\"") == 3  # m · niah, m · vt, z-model · niah
+
+
+def test_the_compiled_template_is_kept_and_a_damaged_or_unwritable_cache_only_costs_the_compile(
+    runs, tmp_path, monkeypatch
+):
+    """Compiling the page's template is a third of a short run's leaderboard step: it is compiled
+    once per machine. A damaged cached file or a cache path that cannot be written changes nothing
+    on the page."""
+    import re as regex
+
+    def page() -> str:  # the page's generation time is its only varying part
+        return regex.sub(r"(?i)generated [^<]*", "", render_html(build_leaderboard(runs), runs))
+
+    monkeypatch.setenv("LC_BENCH_CACHE", str(tmp_path / "cache"))
+    first = page()
+    cached = list((tmp_path / "cache" / "templates").rglob("*.cache"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 1000
+    assert page() == first  # from the compiled file
+    cached[0].write_bytes(b"j2" + b"\x00" * 40)  # damaged: compiled afresh, and written again
+    assert page() == first and cached[0].stat().st_size > 1000
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LC_BENCH_CACHE", str(blocker))
+    assert page() == first
