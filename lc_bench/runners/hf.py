@@ -37,8 +37,8 @@ class HFOptions(RunnerOptions):
         description=(
             "auto: 1 on CPU, 8 on GPU. On CPU a batch runs no faster than its prompts one by one on "
             "long prompts and needs more memory (SmolLM2 on 2 cores: batch 4 of 1.6-2k-token prompts "
-            "1.83x slower and 1.32x the peak memory of batch 1; at 8k, 38 s per prompt alone vs 51 s "
-            "batched); tiny models and short prompts can gain from a set N: measure with "
+            "1.30-1.83x slower and 1.32-1.85x the peak memory of batch 1 in two runs; at 8k, 38 s per "
+            "prompt alone vs 51 s batched); tiny models and short prompts can gain from a set N: measure with "
             "benchmarks/hf_batching.py"
         ),
     )
