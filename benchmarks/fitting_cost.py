@@ -2,7 +2,7 @@
 
 For every RULER task and for tsort, bestanswer and qa, builds a few samples per length with the
 tokenizer's encode functions wrapped in a counter, then tokenizes each finished prompt once, plainly,
-in the same run. Per task and length it prints:
+in the same run (the median of three passes). Per task and length it prints:
 
   ratio     build time / one plain tokenization of the finished prompts (goal <= 1.3x)
   enc-ratio the part of it spent in the tokenizer's encode calls (fitting's tokenizer work)
@@ -10,6 +10,10 @@ in the same run. Per task and length it prints:
             bookkeeping, also in plain tokenizations (ratio = enc-ratio + other)
   tok-ratio tokens encoded while building / tokens of the finished prompts (the same cost in
             tokens, free of timing noise on a loaded machine)
+
+The plain tokenization is `encode_rendered`: ids and each token's offset, as every encode of a fit
+returns them. A closing line says what ids alone cost over the same prompts (the offsets' Python
+lists are most of the difference), so the ratios can be read against that floor too.
   full/s    full-size tokenizations (at least half the budget) per sample
   short     tokens short of the budget, the largest over the samples
 
@@ -21,6 +25,7 @@ Usage: python benchmarks/fitting_cost.py [--lengths 32k,128k] [--samples 5,2] [-
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +43,7 @@ RULER_TASKS = (
 )
 OTHER_TASKS = ("tsort", "bestanswer", "needlebench_single", "needlebench_multi_reasoning", "passkey",
                "nt_single_needle", "nt_multi_thread")
+PLAIN_PASSES = 3  # the plain tokenization's time is the median of this many passes
 PARAMS: dict[str, dict[str, Any]] = {"qa_1": {"data": "fixture"}, "qa_2": {"data": "fixture"}}
 
 
@@ -74,6 +80,9 @@ def count_encodes(tokenizer: ModelTokenizer) -> EncodeCounter:
     encode = tokenizer.encode
     tokenizer.encode_with_offsets = wrap(encode_with_offsets, lambda result: len(result[0]))  # type: ignore[method-assign]
     tokenizer.encode = wrap(encode, len)  # type: ignore[method-assign]
+    if tokenizer.fast is not None:  # without the fast path it calls encode_with_offsets, counted above
+        count_only = tokenizer.encode_rendered_for_count
+        tokenizer.encode_rendered_for_count = wrap(count_only, lambda result: len(result[0]))  # type: ignore[method-assign]
     return counter
 
 
@@ -83,6 +92,20 @@ def budget_of(task: Any, sample: Any) -> int:
     if hasattr(params, "prompt_budget"):
         return params.prompt_budget(sample.target_length, sample.max_new_tokens)
     return input_budget(sample.target_length, sample.max_new_tokens)
+
+
+def _median_seconds(work: Callable[[], object], passes: int = PLAIN_PASSES) -> float:
+    """The median time of `passes` runs of `work`: one pass over ten 32k prompts varies by 15%
+    from pass to pass here, the build's own time much less."""
+    times = []
+    for _ in range(passes):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+BASELINES: list[tuple[float, float]] = []  # per task and length: (ids and offsets, ids alone) seconds
 
 
 def measure(tokenizer: ModelTokenizer, counter: EncodeCounter, name: str, length: int, samples: int) -> str:
@@ -98,9 +121,11 @@ def measure(tokenizer: ModelTokenizer, counter: EncodeCounter, name: str, length
     budget = budget_of(task, built[0])
     encoded, full = sum(counter.sizes), counter.full_size(budget)
     prompts = [tokenizer.render(s.messages, answer_prefix=s.answer_prefix) for s in built]
-    started = time.perf_counter()
     final = sum(len(tokenizer.encode_rendered(prompt)[0]) for prompt in prompts)
-    plain = time.perf_counter() - started
+    plain = _median_seconds(lambda: [tokenizer.encode_rendered(prompt) for prompt in prompts])
+    ids_alone = _median_seconds(lambda: [tokenizer.prompt_ids(s.messages, s.use_chat_template, s.answer_prefix)
+                                         for s in built])
+    BASELINES.append((plain, ids_alone))
     shortfall = max(budget_of(task, s) - s.input_tokens for s in built)
     return (
         f"{name:16} {length // 1024:>4}k {len(built):>3} {took / plain:7.2f}x {in_encodes / plain:8.2f}x "
@@ -125,6 +150,9 @@ def main() -> None:
     for length, samples in zip(lengths, counts + counts[-1:] * len(lengths), strict=False):  # last count repeats
         for name in args.tasks.split(","):
             print(measure(tokenizer, counter, name, length, samples), flush=True)
+    with_offsets, ids_alone = (sum(column) for column in zip(*BASELINES, strict=True))
+    print(f"plain tokenization: ids alone (prompt_ids, rendering included) take {ids_alone / with_offsets:.2f}x "
+          "the time of ids with offsets (encode_rendered, the baseline above), summed over every row")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,52 @@ MISTRAL_REGEX_VOCAB = 100000  # above this transformers may patch the pre-tokeni
 GENERATION_TAG = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
 
+class TokenStarts(Sequence[int]):
+    """Each token's start offset in the encoded text, read off the encoding when first asked for.
+
+    Turning a 32k-token encoding's offsets into Python integers costs up to a quarter of the encode
+    itself; a fit that only counts tokens (cwe, fwe, vt: their pieces are counted elsewhere) never
+    asks for them. Indexing, slicing (a list), iteration, `len`, `bisect` and comparison with a
+    list behave as the list of starts would, but each access goes through Python: code that reads
+    many offsets takes `as_list()` (or uses `encode_rendered`, which returns lists)."""
+
+    __slots__ = ("_encoding", "_count", "_starts")
+
+    def __init__(self, encoding: Any, count: int) -> None:
+        self._encoding = encoding
+        self._count = count
+        self._starts: list[int] | None = None
+
+    def as_list(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [start for start, _ in self._encoding.offsets]
+            self._encoding = None
+        return self._starts
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.as_list()[index]
+
+    def __iter__(self) -> Any:
+        return iter(self.as_list())
+
+    def __eq__(self, other: object) -> bool:
+        return self.as_list() == (other.as_list() if isinstance(other, TokenStarts) else other)
+
+    def __add__(self, other: list[int]) -> list[int]:
+        return self.as_list() + list(other)
+
+    def __radd__(self, other: list[int]) -> list[int]:
+        return list(other) + self.as_list()
+
+    __hash__ = None  # type: ignore[assignment] - a sequence compared by value, as a list is
+
+    def __repr__(self) -> str:
+        return repr(self.as_list())
+
+
 class ModelTokenizer:
     """Wraps a Hugging Face tokenizer with the few operations lc_bench needs.
 
@@ -159,6 +205,16 @@ class ModelTokenizer:
         tokenizer's usual ones (e.g. BOS), as `generate` would add them.
         """
         return self.encode_with_offsets(text, add_special_tokens=not (use_chat_template and self.has_chat_template))
+
+    def encode_rendered_for_count(self, text: str, use_chat_template: bool = True) -> tuple[list[int], Sequence[int]]:
+        """`encode_rendered` for a fit that counts tokens and never reads offsets (cwe, fwe, vt):
+        the offsets come as `TokenStarts`, converted only if something asks for them."""
+        add_special_tokens = not (use_chat_template and self.has_chat_template)
+        if self.fast is None:
+            return self.encode_with_offsets(text, add_special_tokens=add_special_tokens)
+        encoding = self.fast.encode(text, add_special_tokens=add_special_tokens)
+        ids = encoding.ids
+        return ids, TokenStarts(encoding, len(ids))
 
     def prompt_ids(
         self, messages: Sequence[ChatMessage], use_chat_template: bool = True, answer_prefix: str = ""

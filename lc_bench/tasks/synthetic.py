@@ -86,9 +86,11 @@ class UnitTask(TaskBase):
                     content, prefix, _ = make(n)
                     return tokenizer.render((ChatMessage(role="user", content=content),), answer_prefix=prefix)
 
-                fixed = len(tokenizer.encode_rendered(render(0))[0])
+                # counts only: these fits never read offsets, so none are converted (`TokenStarts`)
+                encode = tokenizer.encode_rendered_for_count
+                fixed = len(encode(render(0))[0])
                 fitted = fit_to_budget(
-                    render, tokenizer.encode_rendered, budget, max_units=max_units, unit_tokens=self.unit_tokens,
+                    render, encode, budget, max_units=max_units, unit_tokens=self.unit_tokens,
                     fixed_tokens=fixed, memory=memory, key=budget, probe=True, min_unit_tokens=floor, pieces=pieces,
                     piece_slack=slack,
                 )
