@@ -15,6 +15,7 @@ from lc_bench.errors import UsageError
 from lc_bench.progress import RichRunProgress, RunStats, format_duration
 from lc_bench.runloop import Progress, ProgressHooks
 from lc_bench.schema import Completion, GenerationError, Record
+from tests.helpers import HANG_GUARD_S
 
 K4 = 4096
 CELLS = {("niah_single_1", K4): (3, 0), ("vt", K4): (2, 0), ("vt", 2 * K4): (2, 0)}
@@ -228,7 +229,7 @@ def test_the_status_thread_writes_on_its_own():
     progress.plan(CELLS)
     progress.start(7, 0)
     clock.now += 31.0
-    assert written.wait(timeout=60)
+    assert written.wait(timeout=HANG_GUARD_S)
     progress.stop()
     assert "lc-bench: 0/7 samples, 31s elapsed, no ETA before the first sample" in stream.getvalue()
 

@@ -13,6 +13,7 @@ import pytest
 from lc_bench import registry as registry_module
 from lc_bench.errors import UsageError
 from lc_bench.registry import RUNNERS, TASKS, Registry
+from tests.helpers import HANG_GUARD_S
 
 GROUP = "lc_bench_test.things"
 
@@ -248,7 +249,8 @@ def test_every_builtin_name_is_found_through_the_index_in_a_fresh_process(tmp_pa
 
     env = {**os.environ, "LC_BENCH_CACHE": str(tmp_path)}
     listing = "from lc_bench.registry import RUNNERS, TASKS; print(len(TASKS.names()) + len(RUNNERS.names()))"
-    count = subprocess.run([sys.executable, "-c", listing], env=env, capture_output=True, text=True, timeout=600)
+    count = subprocess.run([sys.executable, "-c", listing], env=env, capture_output=True, text=True,
+                           timeout=HANG_GUARD_S)
     assert count.returncode == 0, count.stderr
     lookups = """
 import json, pathlib, sys
@@ -262,6 +264,6 @@ for registry, package in ((TASKS, "lc_bench.tasks"), (RUNNERS, "lc_bench.runners
     print(len(names))
 """
     found = subprocess.run([sys.executable, "-c", lookups, str(tmp_path)], env=env, capture_output=True, text=True,
-                           timeout=600)
+                           timeout=HANG_GUARD_S)
     assert found.returncode == 0, found.stderr
     assert sum(int(line) for line in found.stdout.split()) == int(count.stdout)

@@ -13,6 +13,7 @@ import pytest
 from lc_bench.models import resolve_model
 from lc_bench.schema import ChatMessage
 from lc_bench.tokenizers import ModelTokenizer, load_fast, load_tokenizer
+from tests.helpers import HANG_GUARD_S
 
 HAYSTACK = (
     "The lantern hung by the  door.\n\nIt was   lit at dusk; nobody knew who lit it. "
@@ -126,7 +127,7 @@ def test_loading_imports_neither_transformers_nor_torch(tiny_model_dir):
         "print(tok.backend, 'torch' in sys.modules, 'transformers' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True,
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_GUARD_S, check=True,
     )
     backend, torch_loaded, transformers_loaded = result.stdout.split()[-3:]
     assert result.stdout.startswith("tokenizers ")

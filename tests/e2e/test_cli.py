@@ -23,9 +23,9 @@ from unittest import mock
 import pytest
 
 from lc_bench import __version__, cli
+from tests.helpers import HANG_GUARD_S
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("lc-bench")
-HANG_GUARD_S = 1800  # a subprocess that takes this long has hung: fail rather than wait forever
 # runners whose engine or cluster outlives the call (vLLM's, Ray's) run in a process of their own
 OWN_PROCESS_RUNNERS = {"vllm", "ray"}
 

@@ -7,6 +7,8 @@ import subprocess
 import time
 import urllib.request
 
+from tests.helpers import HANG_GUARD_S
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -14,7 +16,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_ready(url: str, server: subprocess.Popen, seconds: float = 240) -> None:
+def wait_ready(url: str, server: subprocess.Popen, seconds: float = HANG_GUARD_S) -> None:
     """Poll `url` until it answers; fail at once if the server process died."""
     deadline = time.monotonic() + seconds
     while True:

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.e2e.test_cli import lc_bench, records
+from tests.helpers import HANG_GUARD_S
 from tests.helpers.servers import free_port, wait_ready
 
 pytest.importorskip("llama_cpp.server")
@@ -28,14 +29,14 @@ def test_llama_cpp_server_finds_the_hf_needles(smollm2_dir, tmp_path, mode):
     )
     common = ["--lengths", "1k", "--depths", "0,50,100", "--max-new-tokens", "24", "--out", str(tmp_path)]
     try:
-        wait_ready(f"http://127.0.0.1:{port}/v1/models", server, seconds=180)
+        wait_ready(f"http://127.0.0.1:{port}/v1/models", server)
         lc_bench("run", "--runner", "hf", *common, "--name", "hf")
         lc_bench("run", "--runner", "openai", "--runner-opt", f"base_url=http://127.0.0.1:{port}/v1",
                  "--runner-opt", "served_model=smollm2", "--runner-opt", f"mode={mode}",
                  "--runner-opt", "concurrency=1", *common, "--name", "served")
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=HANG_GUARD_S)
 
     def found(name):
         return {r["sample_id"] for r in records(tmp_path / name) if r["scores"]["string_match_all"] == 100.0}

@@ -9,6 +9,7 @@ import pytest
 
 from lc_bench.errors import UsageError
 from tests.e2e.test_cli import lc_bench, records
+from tests.helpers import HANG_GUARD_S
 
 pytest.importorskip("vllm")
 pytestmark = pytest.mark.vllm
@@ -93,7 +94,7 @@ def test_vllm_serve_through_the_openai_runner_finds_the_hf_needles(smollm2_dir, 
                  "--name", "served")
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        server.wait(timeout=HANG_GUARD_S)
 
     def found(name):
         return {r["sample_id"] for r in records(tmp_path / name) if r["scores"]["string_match_all"] == 100.0}
