@@ -94,15 +94,15 @@ def budget_of(task: Any, sample: Any) -> int:
     return input_budget(sample.target_length, sample.max_new_tokens)
 
 
-def _median_seconds(work: Callable[[], object], passes: int = PLAIN_PASSES) -> float:
-    """The median time of `passes` runs of `work`: one pass over ten 32k prompts varies by 15%
-    from pass to pass here, the build's own time much less."""
-    times = []
+def _median_seconds(work: Callable[[], Any], passes: int = PLAIN_PASSES) -> tuple[float, Any]:
+    """The median time of `passes` runs of `work`, and what the last returned: one pass over ten
+    32k prompts varies by 15% from pass to pass here, the build's own time much less."""
+    times, result = [], None
     for _ in range(passes):
         started = time.perf_counter()
-        work()
+        result = work()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(times), result
 
 
 BASELINES: list[tuple[float, float]] = []  # per task and length: (ids and offsets, ids alone) seconds
@@ -121,10 +121,10 @@ def measure(tokenizer: ModelTokenizer, counter: EncodeCounter, name: str, length
     budget = budget_of(task, built[0])
     encoded, full = sum(counter.sizes), counter.full_size(budget)
     prompts = [tokenizer.render(s.messages, answer_prefix=s.answer_prefix) for s in built]
-    final = sum(len(tokenizer.encode_rendered(prompt)[0]) for prompt in prompts)
-    plain = _median_seconds(lambda: [tokenizer.encode_rendered(prompt) for prompt in prompts])
-    ids_alone = _median_seconds(lambda: [tokenizer.prompt_ids(s.messages, s.use_chat_template, s.answer_prefix)
-                                         for s in built])
+    plain, encodings = _median_seconds(lambda: [tokenizer.encode_rendered(prompt) for prompt in prompts])
+    final = sum(len(ids) for ids, _ in encodings)
+    ids_alone, _ = _median_seconds(lambda: [tokenizer.prompt_ids(s.messages, s.use_chat_template, s.answer_prefix)
+                                            for s in built])
     BASELINES.append((plain, ids_alone))
     shortfall = max(budget_of(task, s) - s.input_tokens for s in built)
     return (

@@ -1,8 +1,8 @@
 """Which built-in module registers each task or runner name, kept in the cache folder so that a run
 of one task imports that task's module, not all of lc_bench/tasks.
 
-Importing every built-in task module costs about 0.2 s on two cores: 7% of the harness's whole fixed
-cost against a plain transformers script (benchmarks/hf_overhead.py). The index is a plain
+Importing every built-in task module took 0.27 s on two cores, a sixth of a short `constant`-runner
+run (1.5-1.7 s; the harness's own cost in benchmarks/hf_overhead.py). The index is a plain
 name -> module map under a key made of the package's source files (path, size, modification time),
 Python's version and lc_bench's; any change to those files rebuilds it. It is only a hint: a name
 its module does not register after all falls back to importing every built-in module, so a stale,
@@ -11,30 +11,12 @@ foreign or hand-edited index costs time, never a wrong answer.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
-import sys
+import importlib
 from functools import cache
 from pathlib import Path
 
-import lc_bench
 from lc_bench.models import cache_dir
-
-
-def source_key(root: Path, plugins: list[str]) -> str:
-    """A digest of every .py file under `root` (path, size, modification time) and the plugins."""
-    digest = hashlib.sha256(f"{lc_bench.__version__}|{sys.version}".encode())
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                status = os.stat(os.path.join(folder, name))
-                digest.update(f"{folder}/{name}:{status.st_size}:{status.st_mtime_ns}\n".encode())
-    for plugin in plugins:
-        digest.update(f"plugin {plugin}\n".encode())
-    return digest.hexdigest()
+from lc_bench.source_cache import read_keyed, source_key, write_keyed
 
 
 def _index_path(package: str) -> Path:
@@ -44,25 +26,15 @@ def _index_path(package: str) -> Path:
 @cache
 def _package_key(package: str) -> str | None:
     """The key of a package's source files, once per process; None for a package with no folder."""
-    module = sys.modules.get(package)
-    if module is None:
-        import importlib
-
-        module = importlib.import_module(package)
-    paths = list(getattr(module, "__path__", []))
+    paths = list(getattr(importlib.import_module(package), "__path__", []))
     return source_key(Path(paths[0]), []) if paths else None
 
 
 def read_index(package: str) -> dict[str, str]:
-    """The stored name -> module map of `package`, or {} when there is none or its key is stale."""
+    """The stored name -> module map of `package`, or {} when there is none or its key is stale;
+    only modules inside the package are ever named."""
     key = _package_key(package)
-    if key is None:
-        return {}
-    try:
-        stored = json.loads(_index_path(package).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return {}
-    names = stored.get("names") if isinstance(stored, dict) and stored.get("key") == key else None
+    names = read_keyed(_index_path(package), key, "names") if key is not None else None
     if not isinstance(names, dict):
         return {}
     prefix = f"{package}."
@@ -71,16 +43,7 @@ def read_index(package: str) -> dict[str, str]:
 
 
 def write_index(package: str, names: dict[str, str]) -> None:
-    """Store `names` for `package`, atomically; an unwritable cache folder only costs the time."""
+    """Store `names` for `package`; an unwritable cache folder only costs the time."""
     key = _package_key(package)
-    if key is None:
-        return
-    path = _index_path(package)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"key": key, "names": names}, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    if key is not None:
+        write_keyed(_index_path(package), key, "names", names)

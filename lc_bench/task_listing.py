@@ -9,15 +9,12 @@ those files' sizes and modification times and the plugin entry points; any chang
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import lc_bench
-from lc_bench.name_index import source_key
+from lc_bench.source_cache import read_keyed, source_key, write_keyed
 
 CACHE_NAME = "tasks-listing.json"
 PLUGIN_GROUP = "lc_bench.tasks"
@@ -127,21 +124,11 @@ def cached_entries(cache: Path) -> list[dict[str, Any]]:
     when the folder is writable; a read-only cache only costs the time)."""
     key = source_key(Path(lc_bench.__file__).parent, _plugins())
     path = cache / CACHE_NAME
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(stored, dict) and stored.get("key") == key and _valid(stored.get("entries")):
-            return stored["entries"]
-    except (OSError, UnicodeDecodeError, ValueError):
-        pass
+    stored = read_keyed(path, key, "entries")
+    if _valid(stored):
+        return stored
     entries = listing_entries()
-    temporary = path.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"key": key, "entries": entries}), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):  # a cache path that is not a folder has no temporary either
-            temporary.unlink(missing_ok=True)
+    write_keyed(path, key, "entries", entries)
     return entries
 
 

@@ -318,27 +318,27 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
-def _compiled_folder(options: dict[str, Any]) -> Path:
+ENVIRONMENT_OPTIONS: dict[str, Any] = {"autoescape": True, "undefined": jinja2.StrictUndefined, "trim_blocks": False}
+
+
+def _compiled_folder() -> Path:
     """A folder per Jinja version, Python version and environment options."""
     from lc_bench.models import cache_dir
 
     fingerprint = hashlib.sha256(
-        repr((jinja2.__version__, sys.version, sorted(options.items()))).encode()
+        repr((jinja2.__version__, sys.version, sorted(ENVIRONMENT_OPTIONS.items()))).encode()
     ).hexdigest()[:16]
     return cache_dir() / "templates" / fingerprint
 
 
 def _environment() -> jinja2.Environment:
-    options: dict[str, Any] = {"autoescape": True, "undefined": "StrictUndefined", "trim_blocks": False}
-    folder = _compiled_folder(options)
+    folder = _compiled_folder()
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("lc_bench.metrics", "templates"),
-        autoescape=options["autoescape"],
-        undefined=getattr(jinja2, options["undefined"]),
-        trim_blocks=options["trim_blocks"],
         bytecode_cache=_CompiledTemplates(str(folder)),
+        **ENVIRONMENT_OPTIONS,
     )
     environment.filters["score"] = format_score
     environment.filters["length_label"] = format_length
